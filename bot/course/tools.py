@@ -47,3 +47,8 @@ AREA_TITLES: dict[str, str] = {
     **{t.value: t.label for t in TOOL_ORDER},
     DIFFERENTIATION: "Differentiation of self",
 }
+# For narrow, monospace layouts (the quiz bar chart on a phone).
+AREA_SHORT_TITLES: dict[str, str] = {
+    **{t.value: t.label for t in TOOL_ORDER},
+    DIFFERENTIATION: "Differentiation",
+}

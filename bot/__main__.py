@@ -1,0 +1,80 @@
+"""Command line: `python -m bot [run|sandbox|content check|feedback --jsonl|broadcast|stats]`.
+
+With no BOT_TOKEN, `python -m bot` starts the local sandbox: a Bot API stand-in, the bot, and a
+chat in this terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.course.errors import ContentError
+from bot.logs import setup_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the sandbox when BOT_TOKEN is not set)")
+    sub.add_parser("sandbox", help="run the local sandbox even if BOT_TOKEN is set")
+    content = sub.add_parser("content", help="content tools")
+    content.add_argument("action", choices=["check"])
+    feedback = sub.add_parser("feedback", help="coach practice sentences (JSON lines)")
+    feedback.add_argument("--jsonl", action="store_true", required=True)
+    return parser
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print("Configuration error:", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"  {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    if command == "feedback":
+        from bot.coach.cli import run_jsonl
+
+        return run_jsonl(sys.stdin, sys.stdout)
+    settings = _settings()
+    setup_logging(settings.LOG_LEVEL, json_logs=settings.LOG_JSON)
+    try:
+        if command == "content":
+            return _content_check(settings)
+        from bot import runner
+
+        if command == "sandbox" or settings.sandbox:
+            return asyncio.run(runner.run_sandbox(settings))
+        return runner.run_real(settings)
+    except ContentError as exc:
+        print(f"Content error:\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+def _content_check(settings: Settings) -> int:
+    from bot.course.loader import load_content
+
+    content = load_content(settings.CONTENT_DIR)
+    course = content.course
+    print(
+        f"content OK: {len(course.lessons)} lessons (days {course.lessons[0].day}-"
+        f"{course.last_day}), {len(content.quiz.questions)} quiz questions, version "
+        f"{content.version}"
+    )
+    logging.getLogger(__name__).debug("content check passed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""Wiring: the one place where settings, storage, content, scheduler and handlers meet."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
+
+from bot import render
+from bot.course.models import Content
+from bot.handlers import account, enrol, errors, fallback, lessons, operator
+from bot.handlers.common import touch
+from bot.services import ContentHolder, Services
+from bot.settings import Settings
+from bot.store.clockstore import ClockStore
+from bot.store.keys import Keys
+from bot.store.persistence import RedisPersistence
+from bot.store.subscribers import SubscriberStore
+from scheduler.clock import Clock
+from scheduler.delivery import Sender
+from scheduler.drip import DripEngine
+from scheduler.duequeue import DueQueue
+from scheduler.ratelimit import RedisRateLimiter
+
+log = logging.getLogger(__name__)
+
+# CallbackQueryHandlers inside a per-chat ConversationHandler are intended here: set-up steps
+# belong to the person, not to one message.
+warnings.filterwarnings("ignore", message=r".*per_message=False.*", category=PTBUserWarning)
+
+
+class BotApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application, writing persistence through after every update (no lost answers)."""
+
+    services: Services
+
+    async def initialize(self) -> None:
+        # PTB's post_init only runs under run_polling/run_webhook; the sandbox and tests drive
+        # the Application by hand, so start-up work hangs here instead.
+        await super().initialize()
+        await _on_start(self)
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if self.persistence is not None:
+            await self.update_persistence()
+
+
+def build_services(
+    settings: Settings, *, clock: Clock, redis: Redis, content: Content, sender: Sender | None = None
+) -> Services:
+    keys = Keys(settings.REDIS_PREFIX)
+    return Services(
+        settings=settings,
+        clock=clock,
+        redis=redis,
+        keys=keys,
+        content=ContentHolder(content),
+        subscribers=SubscriberStore(redis, keys),
+        due=DueQueue(redis, keys.due()),
+        idle=DueQueue(redis, keys.idle()),
+        sender=sender or Sender(),
+    )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock,
+    redis: Redis,
+    content: Content,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    run_ticks: bool = True,
+    sender: Sender | None = None,
+) -> BotApplication:
+    if settings.BOT_TOKEN is None:
+        raise ValueError("build_application needs BOT_TOKEN (the sandbox sets a local one)")
+    services = build_services(settings, clock=clock, redis=redis, content=content, sender=sender)
+    builder = (
+        ApplicationBuilder()
+        .application_class(BotApplication)
+        .token(settings.BOT_TOKEN)
+        .base_url(settings.BOT_API_BASE_URL)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .persistence(RedisPersistence(redis, services.keys))
+        .context_types(ContextTypes())
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    # Always a limiter: every send passes rate_limit_args, and the budget is shared via Redis.
+    builder = builder.rate_limiter(
+        rate_limiter
+        or RedisRateLimiter(redis, services.keys, global_rate=settings.BROADCAST_RATE)
+    )
+    app: BotApplication = builder.build()  # type: ignore[assignment]
+    app.services = services
+    services.extras["clock_store"] = ClockStore(redis, services.keys)
+
+    send_lesson, send_nudge = lessons.make_drip_senders(app, services)
+    services.drip = DripEngine(
+        clock=clock,
+        subscribers=services.subscribers,
+        due=services.due,
+        idle=services.idle,
+        content=services.content,
+        send_lesson=send_lesson,
+        send_nudge=send_nudge,
+    )
+
+    app.add_handler(TypeHandler(Update, touch), group=-1)
+    for module in (enrol, account, lessons, operator):
+        for handler in module.handlers():
+            app.add_handler(handler)  # type: ignore[arg-type]
+    for extra in services.extras.get("handler_modules", []):
+        for handler in extra.handlers():
+            app.add_handler(handler)
+    for handler in fallback.handlers():
+        app.add_handler(handler)  # type: ignore[arg-type]
+    app.add_error_handler(errors.on_error)
+
+    if run_ticks and app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _tick_job, interval=settings.TICK_SECONDS, first=0.5, name="drip-tick"
+        )
+    return app
+
+
+async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services = context.application.services  # type: ignore[attr-defined]
+    if services.settings.ALLOW_TIME_TRAVEL:
+        await services.extras["clock_store"].load(services.clock)
+    if services.drip is not None:
+        report = await services.drip.tick()
+        if report.claimed:
+            log.info(
+                "tick: %d claimed, %d sent, %d deferred, %d blocked, %d failed, %d nudged",
+                report.claimed, report.sent, report.deferred, report.blocked, report.failed,
+                report.nudged,
+            )
+
+
+async def _on_start(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.services  # type: ignore[attr-defined]
+    if services.settings.ALLOW_TIME_TRAVEL:
+        await services.extras["clock_store"].load(services.clock)
+    await app.bot.set_my_commands([BotCommand(c, d) for c, d in render.COMMANDS])
+
+

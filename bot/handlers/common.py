@@ -1,0 +1,74 @@
+"""Shared handler plumbing: who is writing, their record, and safe replies."""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.course.subscriber import Subscriber
+from bot.services import svc
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+# The record read by `touch` for the update being handled: handlers of later groups run in the
+# same task, so they reuse it instead of another Redis round trip.
+_touched: ContextVar[tuple[int, Subscriber | None] | None] = ContextVar("touched", default=None)
+
+
+async def touch(update: Update, context: Context) -> None:
+    """Group -1: note that the person was here (re-arms the silence nudge)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    s = svc(context)
+    sub = await s.subscribers.touch(user.id, s.clock.time())
+    _touched.set((update.update_id, sub))
+
+
+async def subscriber(update: Update, context: Context) -> Subscriber | None:
+    cached = _touched.get()
+    if cached is not None and cached[0] == update.update_id:
+        return cached[1]
+    user = update.effective_user
+    return await svc(context).subscribers.get(user.id) if user else None
+
+
+def forget_cached() -> None:
+    """After a handler changed the record, later reads must go to Redis."""
+    _touched.set(None)
+
+
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer in the chat the update came from (message or button press)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await chat.send_message(text, reply_markup=markup)
+
+
+async def answer(update: Update, text: str | None = None, alert: bool = False) -> None:
+    """Acknowledge a button press so the phone stops its spinner."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=alert)
+
+
+async def edit_or_send(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the pressed message when there is one, else send a new one."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+        except BadRequest:  # an old or deleted message: a new one does the job
+            log.debug("edit failed; sending a new message")
+    await reply(update, text, markup)

@@ -1,0 +1,79 @@
+"""Operator-only commands. Everybody else gets the same polite refusal."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.handlers.common import Context, answer, reply
+from bot.services import svc
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "Sorry, that's only for the course team."
+Handler = Callable[[Update, Context], Awaitable[object]]
+_DELTA = re.compile(r"^([+-])(\d+)([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def operators_only(func: Handler) -> Handler:
+    """Refuse non-operators before the handler runs: one gate for every operator function."""
+
+    @wraps(func)
+    async def gate(update: Update, context: Context) -> object:
+        user = update.effective_user
+        if not svc(context).is_operator(user.id if user else None):
+            log.info("operator function refused")
+            await answer(update, REFUSAL, alert=True)
+            if update.callback_query is None:
+                await reply(update, REFUSAL)
+            return None
+        return await func(update, context)
+
+    return gate
+
+
+def parse_travel(arg: str, now: datetime) -> datetime | None:
+    """'+1d', '-3h', '2026-12-01T08:00Z' -> the target time."""
+    m = _DELTA.match(arg.strip())
+    if m:
+        seconds = int(m.group(2)) * _UNITS[m.group(3)]
+        return now + timedelta(seconds=seconds if m.group(1) == "+" else -seconds)
+    try:
+        when = datetime.fromisoformat(arg.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@operators_only
+async def clock(update: Update, context: Context) -> None:
+    s = svc(context)
+    if not s.settings.ALLOW_TIME_TRAVEL:
+        await reply(update, "Time travel is off (ALLOW_TIME_TRAVEL=false).")
+        return
+    args = context.args or []
+    if args:
+        target = parse_travel(args[0], s.clock.now())
+        if target is None:
+            await reply(update, "Usage: /clock, /clock +1d, /clock +3h, /clock 2026-12-01T08:00Z")
+            return
+        s.clock.travel_to(target)
+        store = s.extras.get("clock_store")
+        if store is not None:
+            await store.save(s.clock)
+    await reply(update, f"🕰 Bot time: <b>{s.clock.now():%Y-%m-%d %H:%M} UTC</b>")
+    if args and s.drip is not None:
+        report = await s.drip.tick()  # act on the moved time at once
+        if report.sent or report.nudged:
+            await reply(update, f"Delivered {report.sent} lesson(s), {report.nudged} nudge(s).")
+
+
+def handlers() -> list[object]:
+    return [CommandHandler("clock", clock)]

@@ -1,0 +1,146 @@
+"""Starting the bot for real (polling or webhook) or in the local sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from telegram import Update
+
+from bot.app import BotApplication, build_application
+from bot.course.loader import load_content
+from bot.settings import Settings
+from bot.store.connection import make_redis
+from scheduler.clock import Clock
+
+log = logging.getLogger(__name__)
+
+SANDBOX_USER_ID = 1001
+VAR_DIR = Path("var")
+
+
+async def redis_reachable(url: str) -> bool:
+    client = Redis.from_url(url, socket_connect_timeout=1.0)
+    try:
+        return bool(await client.ping())
+    except (RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+
+
+def start_private_redis() -> tuple[str, subprocess.Popen[bytes]] | None:
+    """For the sandbox only: a redis-server with its data under ./var/."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    VAR_DIR.mkdir(exist_ok=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(VAR_DIR.resolve()),
+         "--appendonly", "yes", "--save", ""],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return f"redis://127.0.0.1:{port}/0", proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    return None
+
+
+def run_real(settings: Settings) -> int:
+    content = load_content(settings.CONTENT_DIR)
+    redis = make_redis(settings.REDIS_URL)
+    if not asyncio.run(redis_reachable(settings.REDIS_URL)):
+        print(f"Cannot reach Redis at {settings.REDIS_URL}. Start it or set REDIS_URL.", file=sys.stderr)
+        return 2
+    app = build_application(settings, clock=Clock(), redis=redis, content=content)
+    if settings.WEBHOOK_URL:
+        from urllib.parse import urlparse
+
+        path = urlparse(settings.WEBHOOK_URL).path.lstrip("/")
+        app.run_webhook(
+            listen=settings.WEBHOOK_LISTEN,
+            port=settings.WEBHOOK_PORT,
+            url_path=path,
+            webhook_url=settings.WEBHOOK_URL,
+            secret_token=settings.WEBHOOK_SECRET,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def run_sandbox(settings: Settings) -> int:
+    from bot.sandbox.botapi import LocalBotApi
+    from bot.sandbox.terminal import run_terminal_chat
+
+    content = load_content(settings.CONTENT_DIR)
+    redis_proc: subprocess.Popen[bytes] | None = None
+    redis_url = settings.REDIS_URL
+    if not await redis_reachable(redis_url):
+        started = start_private_redis()
+        if started is None:
+            print(
+                f"Redis is not reachable at {redis_url} and redis-server is not installed.\n"
+                "Install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew "
+                "install redis) or point REDIS_URL at a running Redis.",
+                file=sys.stderr,
+            )
+            return 2
+        redis_url, redis_proc = started
+        print(f"Started a private Redis for the sandbox ({redis_url}, data in ./var/).")
+    api = LocalBotApi()
+    await api.start()
+    operators = set(settings.OPERATOR_IDS) | {SANDBOX_USER_ID}
+    sandbox_settings = settings.model_copy(
+        update={
+            "BOT_TOKEN": api.token,
+            "BOT_API_BASE_URL": api.base_url,
+            "REDIS_URL": redis_url,
+            "ALLOW_TIME_TRAVEL": True,
+            "OPERATOR_IDS": frozenset(operators),
+            "TICK_SECONDS": min(settings.TICK_SECONDS, 2.0),
+        }
+    )
+    redis = make_redis(redis_url)
+    app: BotApplication = build_application(
+        sandbox_settings, clock=Clock(), redis=redis, content=content
+    )
+    try:
+        async with app:
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, allowed_updates=Update.ALL_TYPES)
+            await run_terminal_chat(
+                api,
+                user_id=SANDBOX_USER_ID,
+                first_name=os.environ.get("USER", "Friend").capitalize() or "Friend",
+                language_code="en",
+            )
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await api.stop()
+        await redis.aclose()
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(timeout=10)
+    return 0

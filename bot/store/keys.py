@@ -1,0 +1,102 @@
+"""The Redis key schema: the only module that spells key names.
+
+Every key starts with `<prefix>` (REDIS_PREFIX, default `icb:v1`; the version changes when the
+layout does). Per-user keys carry the user id in a hash tag `{u<id>}` so all of one user's keys
+share a Redis Cluster slot, which keeps multi-key scripts legal there.
+
+| key                                | type   | holds                                          |
+|------------------------------------|--------|------------------------------------------------|
+| <p>:{u<id>}:sub                    | hash   | the subscriber record (status, tz, time, day)  |
+| <p>:{u<id>}:ud                     | string | PTB user_data (JSON)                            |
+| <p>:{u<id>}:quiz                   | hash   | answers of the quiz in progress                 |
+| <p>:{u<id>}:quizhist               | list   | completed quiz results (JSON), oldest first     |
+| <p>:{u<id>}:practice               | hash   | the open practice exchange (TTL)                |
+| <p>:{u<id>}:stats                  | hash   | per-user counters (practice per tool, good)     |
+| <p>:cd:<chat id>                   | string | PTB chat_data (JSON)                            |
+| <p>:conv:<name>                    | hash   | PTB conversation states, field = JSON key       |
+| <p>:bd                             | string | PTB bot_data (JSON)                             |
+| <p>:due                            | zset   | user id -> next due unix time (daily lessons)   |
+| <p>:idle                           | zset   | user id -> when a silent subscriber is nudged   |
+| <p>:subs                           | set    | every user id with a subscriber record          |
+| <p>:clock                          | string | time-travel offset in seconds (sandbox/tests)   |
+| <p>:stats:*                        | hash   | anonymous counters (funnel, safety, quiz)        |
+| <p>:bc:*                           | *      | broadcasts (see scheduler/broadcast.py)          |
+| <p>:rl:*                           | string | shared send budget (see scheduler/ratelimit.py) |
+| <p>:upd:<update id>                | string | update de-duplication marker (1 day TTL)        |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "icb:v1"
+
+    def _user(self, user_id: int, what: str) -> str:
+        return f"{self.prefix}:{{u{user_id}}}:{what}"
+
+    def sub(self, user_id: int) -> str:
+        return self._user(user_id, "sub")
+
+    def user_data(self, user_id: int) -> str:
+        return self._user(user_id, "ud")
+
+    def quiz(self, user_id: int) -> str:
+        return self._user(user_id, "quiz")
+
+    def quiz_history(self, user_id: int) -> str:
+        return self._user(user_id, "quizhist")
+
+    def practice(self, user_id: int) -> str:
+        return self._user(user_id, "practice")
+
+    def user_stats(self, user_id: int) -> str:
+        return self._user(user_id, "stats")
+
+    def user_pattern(self, user_id: int) -> str:
+        """Matches every per-user key: /forget deletes what this finds."""
+        return f"{self.prefix}:{{u{user_id}}}:*"
+
+    def chat_data(self, chat_id: int) -> str:
+        return f"{self.prefix}:cd:{chat_id}"
+
+    def chat_data_pattern(self) -> str:
+        return f"{self.prefix}:cd:*"
+
+    def user_data_pattern(self) -> str:
+        return f"{self.prefix}:{{u*}}:ud"
+
+    def conversation(self, name: str) -> str:
+        return f"{self.prefix}:conv:{name}"
+
+    def bot_data(self) -> str:
+        return f"{self.prefix}:bd"
+
+    def callback_data(self) -> str:
+        return f"{self.prefix}:cbd"
+
+    def due(self) -> str:
+        return f"{self.prefix}:due"
+
+    def idle(self) -> str:
+        return f"{self.prefix}:idle"
+
+    def subscribers(self) -> str:
+        return f"{self.prefix}:subs"
+
+    def clock(self) -> str:
+        return f"{self.prefix}:clock"
+
+    def counters(self, name: str) -> str:
+        return f"{self.prefix}:stats:{name}"
+
+    def update_seen(self, update_id: int) -> str:
+        return f"{self.prefix}:upd:{update_id}"
+
+    def rate(self, name: str) -> str:
+        return f"{self.prefix}:rl:{name}"
+
+    def broadcast(self, what: str) -> str:
+        return f"{self.prefix}:bc:{what}"

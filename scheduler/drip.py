@@ -1,0 +1,172 @@
+"""The daily drip: one periodic tick claims due subscribers, sends their lesson, and books the
+next one at their local time. Also sends the one gentle nudge after three silent days."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, tzinfo
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from bot.course.models import Content
+from bot.course.models import Lesson
+from bot.course.subscriber import Status, Subscriber, after_lesson_sent, has_more_lessons
+from bot.store.subscribers import SubscriberStore
+from scheduler.clock import Clock
+from scheduler.delivery import Outcome
+from scheduler.duequeue import DueQueue
+from scheduler.timing import next_day_local, next_local, zone
+
+log = logging.getLogger(__name__)
+
+BUSY_GRACE = 30 * 60  # a lesson waits at most this long for an open quiz or practice
+RETRY_FAILED = 5 * 60  # a send that failed after retries is tried again this much later
+
+SendLesson = Callable[[Subscriber, Lesson], Awaitable[Outcome]]
+SendNudge = Callable[[Subscriber, int], Awaitable[Outcome]]
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    blocked: int = 0
+    failed: int = 0
+    nudged: int = 0
+
+
+class DripEngine:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        subscribers: SubscriberStore,
+        due: DueQueue,
+        idle: DueQueue,
+        content: Callable[[], Content],
+        send_lesson: SendLesson,
+        send_nudge: SendNudge,
+        batch: int = 500,
+        concurrency: int = 16,
+    ) -> None:
+        self.clock = clock
+        self.subscribers = subscribers
+        self.due = due
+        self.idle = idle
+        self.content = content
+        self.send_lesson = send_lesson
+        self.send_nudge = send_nudge
+        self.batch = batch
+        self._gate = asyncio.Semaphore(concurrency)
+        self._lock = asyncio.Lock()
+        self.ticks = 0
+
+    async def tick(self) -> TickReport:
+        """Deliver everything due now. Ticks in one process never overlap."""
+        async with self._lock:
+            report = TickReport()
+            now = self.clock.time()
+            while True:
+                claimed = await self.due.claim(now, self.batch)
+                report.claimed += len(claimed)
+                await asyncio.gather(*(self._one(uid, fell, now, report) for uid, fell in claimed))
+                if len(claimed) < self.batch:
+                    break
+            for uid, _ in await self.idle.claim(now, self.batch):
+                await self._nudge(uid, report)
+            self.ticks += 1
+            return report
+
+    async def deliver_now(self, user_id: int) -> Outcome | None:
+        """Send the next lesson at once (e.g. day 0 right after set-up)."""
+        now = self.clock.time()
+        await self.due.schedule(user_id, now)
+        report = TickReport()
+        # Claim through the queue so a concurrent tick elsewhere cannot send it too.
+        for uid, fell in await self.due.claim(now, self.batch):
+            if uid == user_id:
+                await self._one(uid, fell, now, report)
+            else:  # someone else's due lesson: hand it back untouched
+                await self.due.schedule(uid, fell)
+        if report.sent:
+            return Outcome.SENT
+        if report.blocked:
+            return Outcome.BLOCKED
+        return Outcome.FAILED if report.failed else None
+
+    async def _one(self, user_id: int, fell_due: float, now: float, report: TickReport) -> None:
+        async with self._gate:
+            try:
+                await self._deliver(user_id, fell_due, now, report)
+            except Exception:  # one person's failure must not stop everyone else's lesson
+                log.exception("delivery to a subscriber failed; retrying later")
+                report.failed += 1
+                await self.due.schedule(user_id, now + RETRY_FAILED)
+
+    async def _deliver(self, user_id: int, fell_due: float, now: float, report: TickReport) -> None:
+        sub = await self.subscribers.get(user_id)
+        if sub is None:
+            await self.due.cancel(user_id)
+            return
+        if sub.status == Status.PAUSED and sub.paused_until and now >= sub.paused_until:
+            sub = replace(sub, status=Status.OPTED_IN, paused_until=0.0, updated_at=now)
+            await self.subscribers.update(user_id, status=sub.status, paused_until=0.0)
+        if not sub.active:
+            await self.due.cancel(user_id)
+            return
+        if sub.busy_until > now and now - fell_due < BUSY_GRACE:
+            report.deferred += 1
+            await self.due.schedule(user_id, min(sub.busy_until, fell_due + BUSY_GRACE))
+            return
+        course = self.content().course
+        lesson = course.by_day(sub.next_day)
+        if lesson is None or not has_more_lessons(sub, course.last_day):
+            await self.due.cancel(user_id)
+            return
+        outcome = await self.send_lesson(sub, lesson)
+        if outcome == Outcome.SENT:
+            report.sent += 1
+            updated = after_lesson_sent(sub, lesson.day, now, course.last_day)
+            await self.subscribers.update(
+                user_id,
+                last_sent_day=updated.last_sent_day,
+                next_day=updated.next_day,
+                last_sent_at=updated.last_sent_at,
+                finished_at=updated.finished_at,
+            )
+            if has_more_lessons(updated, course.last_day):
+                tz = zone(sub.timezone)
+                await self.due.schedule(user_id, self.next_regular(now, sub.send_time, tz))
+            else:
+                await self.due.cancel(user_id)
+        elif outcome == Outcome.BLOCKED:
+            report.blocked += 1
+            await self.subscribers.update(user_id, status=Status.BLOCKED, updated_at=now)
+            await self.due.cancel(user_id)
+        else:
+            report.failed += 1
+            await self.due.schedule(user_id, now + RETRY_FAILED)
+
+    @staticmethod
+    def next_regular(now: float, send_time: str, tz: tzinfo) -> float:
+        when = datetime.fromtimestamp(now, tz=UTC)
+        return next_day_local(when, send_time, tz).timestamp()
+
+    async def _nudge(self, user_id: int, report: TickReport) -> None:
+        sub = await self.subscribers.get(user_id)
+        if sub is not None and sub.active and not sub.finished_at:
+            outcome = await self.send_nudge(sub, user_id)
+            if outcome == Outcome.SENT:
+                report.nudged += 1
+            elif outcome == Outcome.BLOCKED:
+                await self.subscribers.update(user_id, status=Status.BLOCKED)
+                await self.due.cancel(user_id)
+        # One nudge per lapse: it is re-armed only when the person writes again.
+        await self.idle.cancel(user_id)
+
+
+def first_due(now: float, send_time: str, tz_name: str) -> float:
+    """When a (re)joined subscriber's next lesson is due: the next occurrence of their time."""
+    return next_local(datetime.fromtimestamp(now, tz=UTC), send_time, zone(tz_name)).timestamp()
