@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -44,7 +43,7 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r".*per_message=False.*", category=PTBUserWarning)
 
 
-class BotApplication(Application):  # type: ignore[type-arg]
+class BotApplication(Application):
     """PTB's Application, writing persistence through after every update (no lost answers)."""
 
     services: Services
@@ -62,7 +61,12 @@ class BotApplication(Application):  # type: ignore[type-arg]
 
 
 def build_services(
-    settings: Settings, *, clock: Clock, redis: Redis, content: Content, sender: Sender | None = None
+    settings: Settings,
+    *,
+    clock: Clock,
+    redis: Redis,
+    content: Content,
+    sender: Sender | None = None,
 ) -> Services:
     keys = Keys(settings.REDIS_PREFIX)
     return Services(
@@ -112,10 +116,10 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     # Always a limiter: every send passes rate_limit_args, and the budget is shared via Redis.
-    builder = builder.rate_limiter(
-        rate_limiter
-        or RedisRateLimiter(redis, services.keys, global_rate=settings.BROADCAST_RATE)
+    limiter = rate_limiter or RedisRateLimiter(
+        redis, services.keys, global_rate=settings.BROADCAST_RATE
     )
+    builder = builder.rate_limiter(cast("BaseRateLimiter[None]", limiter))
     app: BotApplication = builder.build()  # type: ignore[assignment]
     app.services = services
     services.extras["clock_store"] = ClockStore(redis, services.keys)
@@ -134,7 +138,7 @@ def build_application(
     app.add_handler(TypeHandler(Update, touch), group=-1)
     for module in (enrol, account, lessons, operator):
         for handler in module.handlers():
-            app.add_handler(handler)  # type: ignore[arg-type]
+            app.add_handler(handler)
     for extra in services.extras.get("handler_modules", []):
         for handler in extra.handlers():
             app.add_handler(handler)
@@ -158,15 +162,17 @@ async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         if report.claimed:
             log.info(
                 "tick: %d claimed, %d sent, %d deferred, %d blocked, %d failed, %d nudged",
-                report.claimed, report.sent, report.deferred, report.blocked, report.failed,
+                report.claimed,
+                report.sent,
+                report.deferred,
+                report.blocked,
+                report.failed,
                 report.nudged,
             )
 
 
-async def _on_start(app: Application) -> None:  # type: ignore[type-arg]
+async def _on_start(app: Application) -> None:
     services: Services = app.services  # type: ignore[attr-defined]
     if services.settings.ALLOW_TIME_TRAVEL:
         await services.extras["clock_store"].load(services.clock)
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in render.COMMANDS])
-
-

@@ -1,4 +1,4 @@
-"""What the person sees: message texts (Telegram HTML, every inserted text escaped) and keyboards."""
+"""What the person sees: texts (Telegram HTML, every inserted text escaped) and keyboards."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from bot import callbacks as cb
 from bot.course.models import Lesson
 from bot.course.subscriber import LAST_CORE_DAY, Subscriber
 
-TIME_PRESETS = (("🌅 Morning 08:00", "08:00"), ("☀️ Midday 12:30", "12:30"), ("🌙 Evening 19:30", "19:30"))
+TIME_PRESETS = (
+    ("🌅 Morning 08:00", "08:00"),
+    ("☀️ Midday 12:30", "12:30"),
+    ("🌙 Evening 19:30", "19:30"),
+)
 COMMON_ZONES = (
     "UTC",
     "Europe/London",
@@ -24,12 +28,27 @@ COMMON_ZONES = (
 )
 # Telegram tells us the app language, not the place: a guess to offer first, never a decision.
 LANGUAGE_ZONES = {
-    "de": "Europe/Berlin", "fr": "Europe/Paris", "es": "Europe/Madrid", "it": "Europe/Rome",
-    "nl": "Europe/Amsterdam", "pl": "Europe/Warsaw", "pt": "Europe/Lisbon", "pt-br":
-    "America/Sao_Paulo", "uk": "Europe/Kyiv", "ru": "Europe/Moscow", "tr": "Europe/Istanbul",
-    "hi": "Asia/Kolkata", "ja": "Asia/Tokyo", "ko": "Asia/Seoul", "zh": "Asia/Shanghai",
-    "en-gb": "Europe/London", "en-us": "America/New_York", "en-au": "Australia/Sydney",
-    "sv": "Europe/Stockholm", "he": "Asia/Jerusalem", "id": "Asia/Jakarta",
+    "de": "Europe/Berlin",
+    "fr": "Europe/Paris",
+    "es": "Europe/Madrid",
+    "it": "Europe/Rome",
+    "nl": "Europe/Amsterdam",
+    "pl": "Europe/Warsaw",
+    "pt": "Europe/Lisbon",
+    "pt-br": "America/Sao_Paulo",
+    "uk": "Europe/Kyiv",
+    "ru": "Europe/Moscow",
+    "tr": "Europe/Istanbul",
+    "hi": "Asia/Kolkata",
+    "ja": "Asia/Tokyo",
+    "ko": "Asia/Seoul",
+    "zh": "Asia/Shanghai",
+    "en-gb": "Europe/London",
+    "en-us": "America/New_York",
+    "en-au": "Australia/Sydney",
+    "sv": "Europe/Stockholm",
+    "he": "Asia/Jerusalem",
+    "id": "Asia/Jakarta",
 }
 
 HELP = (
@@ -82,8 +101,10 @@ def welcome(first_name: str) -> str:
 
 def welcome_keyboard() -> Markup:
     return Markup(
-        [[Button("✅ Yes, sign me up", callback_data=cb.data(cb.OPT_IN))],
-         [Button("Not now", callback_data=cb.data(cb.NOT_NOW))]]
+        [
+            [Button("✅ Yes, sign me up", callback_data=cb.data(cb.OPT_IN))],
+            [Button("Not now", callback_data=cb.data(cb.NOT_NOW))],
+        ]
     )
 
 
@@ -116,8 +137,7 @@ def zone_keyboard(guess: str | None) -> Markup:
     if guess:
         zones = [guess] + [z for z in zones if z != guess]
     rows = [
-        [Button(("📍 " if z == guess else "") + z, callback_data=cb.data(cb.TZ, z))]
-        for z in zones
+        [Button(("📍 " if z == guess else "") + z, callback_data=cb.data(cb.TZ, z))] for z in zones
     ]
     rows.append([Button("⌨️ Type my zone", callback_data=cb.data(cb.TZ, cb.CUSTOM))])
     return Markup(rows)
@@ -126,12 +146,16 @@ def zone_keyboard(guess: str | None) -> Markup:
 def lesson_keyboard(lesson: Lesson, has_practice: bool) -> Markup:
     rows = []
     if has_practice:
-        rows.append([Button("✍️ Practise now", callback_data=cb.data(cb.PRACTICE, f"go:{lesson.day}"))])
-    rows.append([
-        Button("⏰ 1 hour", callback_data=cb.data(cb.SNOOZE, f"1h:{lesson.day}")),
-        Button("🌙 This evening", callback_data=cb.data(cb.SNOOZE, f"eve:{lesson.day}")),
-        Button("📅 Tomorrow", callback_data=cb.data(cb.SNOOZE, f"tmr:{lesson.day}")),
-    ])
+        rows.append(
+            [Button("✍️ Practise now", callback_data=cb.data(cb.PRACTICE, f"go:{lesson.day}"))]
+        )
+    rows.append(
+        [
+            Button("⏰ 1 hour", callback_data=cb.data(cb.SNOOZE, f"1h:{lesson.day}")),
+            Button("🌙 This evening", callback_data=cb.data(cb.SNOOZE, f"eve:{lesson.day}")),
+            Button("📅 Tomorrow", callback_data=cb.data(cb.SNOOZE, f"tmr:{lesson.day}")),
+        ]
+    )
     rows.append([Button("Unsubscribe", callback_data=cb.data(cb.UNSUBSCRIBE))])
     return Markup(rows)
 
@@ -139,7 +163,10 @@ def lesson_keyboard(lesson: Lesson, has_practice: bool) -> Markup:
 def lesson_messages(lesson: Lesson, prompt: str | None) -> list[str]:
     """The lesson's messages, with the practice prompt (if any) added to the last one."""
     messages = list(lesson.messages)
-    header = f"<b>Day {lesson.day} · {escape(lesson.title)}</b>\n\n"
+    # The title is already the first line of the lesson; this only says where we are.
+    header = (
+        f"🎁 <i>Bonus · Day {lesson.day}</i>\n" if lesson.bonus else f"📅 <i>Day {lesson.day}</i>\n"
+    )
     messages[0] = header + messages[0]
     if prompt:
         messages[-1] += (
@@ -159,6 +186,8 @@ def progress_line(sub: Subscriber) -> str:
 
 def lessons_keyboard(lessons: list[Lesson]) -> Markup:
     return Markup(
-        [[Button(f"Day {ls.day} · {ls.title}"[:60], callback_data=cb.data(cb.LESSON, ls.day))]
-         for ls in lessons]
+        [
+            [Button(f"Day {ls.day} · {ls.title}"[:60], callback_data=cb.data(cb.LESSON, ls.day))]
+            for ls in lessons
+        ]
     )

@@ -48,8 +48,19 @@ def start_private_redis() -> tuple[str, subprocess.Popen[bytes]] | None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(VAR_DIR.resolve()),
-         "--appendonly", "yes", "--save", ""],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(VAR_DIR.resolve()),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -68,7 +79,10 @@ def run_real(settings: Settings) -> int:
     content = load_content(settings.CONTENT_DIR)
     redis = make_redis(settings.REDIS_URL)
     if not asyncio.run(redis_reachable(settings.REDIS_URL)):
-        print(f"Cannot reach Redis at {settings.REDIS_URL}. Start it or set REDIS_URL.", file=sys.stderr)
+        print(
+            f"Cannot reach Redis at {settings.REDIS_URL}. Start it or set REDIS_URL.",
+            file=sys.stderr,
+        )
         return 2
     app = build_application(settings, clock=Clock(), redis=redis, content=content)
     if settings.WEBHOOK_URL:

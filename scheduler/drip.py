@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, tzinfo
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
 
-from bot.course.models import Content
-from bot.course.models import Lesson
+from bot.course.models import Content, Lesson
 from bot.course.subscriber import Status, Subscriber, after_lesson_sent, has_more_lessons
 from bot.store.subscribers import SubscriberStore
 from scheduler.clock import Clock

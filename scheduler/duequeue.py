@@ -51,9 +51,7 @@ class DueQueue:
 
     async def claim(self, now: float, limit: int) -> list[tuple[int, float]]:
         """Claim up to `limit` members due at `now`: (user id, the time it fell due)."""
-        flat = await self._claim(
-            keys=[self.key], args=[repr(now), limit, repr(now + self.lease)]
-        )
+        flat = await self._claim(keys=[self.key], args=[repr(now), limit, repr(now + self.lease)])
         return [(int(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     async def size(self) -> int:

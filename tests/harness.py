@@ -42,7 +42,11 @@ class BotHarness:
     """Start/stop/restart the bot; act as users; wait for what they would see."""
 
     def __init__(
-        self, redis_url: str, *, start: datetime, operators: frozenset[int] = frozenset({OPERATOR}),
+        self,
+        redis_url: str,
+        *,
+        start: datetime,
+        operators: frozenset[int] = frozenset({OPERATOR}),
         **settings: Any,
     ) -> None:
         self.redis_url = redis_url
@@ -79,11 +83,17 @@ class BotHarness:
         settings = self.settings()
         # Real limiter, short per-chat spacing: the suite tests behaviour, not Telegram's pace.
         limiter = RedisRateLimiter(
-            self.redis, Keys(settings.REDIS_PREFIX), global_rate=settings.BROADCAST_RATE,
+            self.redis,
+            Keys(settings.REDIS_PREFIX),
+            global_rate=settings.BROADCAST_RATE,
             per_chat_interval=self.per_chat_interval,
         )
         self.app = build_application(
-            settings, clock=self.clock, redis=self.redis, content=content(), run_ticks=False,
+            settings,
+            clock=self.clock,
+            redis=self.redis,
+            content=content(),
+            run_ticks=False,
             rate_limiter=limiter,
         )
         await self.app.initialize()
@@ -125,7 +135,10 @@ class BotHarness:
         return {(m.message_id, m.edits) for m in self.api.sent(chat_id)}
 
     async def _expect(
-        self, chat_id: int, seen: set[tuple[int, int]], expect: str | Callable[[SentMessage], bool],
+        self,
+        chat_id: int,
+        seen: set[tuple[int, int]],
+        expect: str | Callable[[SentMessage], bool],
         timeout: float,
     ) -> SentMessage:
         def match(m: SentMessage) -> bool:
@@ -136,8 +149,13 @@ class BotHarness:
         return await self.api.wait_for_message(chat_id, predicate=match, timeout=timeout)
 
     async def say(
-        self, user_id: int, text: str, expect: str | Callable[[SentMessage], bool],
-        *, timeout: float = 5.0, **kwargs: Any,
+        self,
+        user_id: int,
+        text: str,
+        expect: str | Callable[[SentMessage], bool],
+        *,
+        timeout: float = 5.0,
+        **kwargs: Any,
     ) -> SentMessage:
         """The user writes `text`; returns the first new or edited bot message matching."""
         seen = self._seen(user_id)
@@ -145,16 +163,24 @@ class BotHarness:
         return await self._expect(user_id, seen, expect, timeout)
 
     async def press(
-        self, user_id: int, label: str, expect: str | Callable[[SentMessage], bool],
-        *, timeout: float = 5.0,
+        self,
+        user_id: int,
+        label: str,
+        expect: str | Callable[[SentMessage], bool],
+        *,
+        timeout: float = 5.0,
     ) -> SentMessage:
         seen = self._seen(user_id)
         await self.api.press(user_id, label)
         return await self._expect(user_id, seen, expect, timeout)
 
     async def after(
-        self, user_id: int, action: Callable[[], Any], expect: str | Callable[[SentMessage], bool],
-        *, timeout: float = 5.0,
+        self,
+        user_id: int,
+        action: Callable[[], Any],
+        expect: str | Callable[[SentMessage], bool],
+        *,
+        timeout: float = 5.0,
     ) -> SentMessage:
         seen = self._seen(user_id)
         result = action()
@@ -176,8 +202,14 @@ class BotHarness:
                 raise AssertionError(f"record {data} never showed {expected}")
             await asyncio.sleep(0.01)  # polling a condition of another task, bounded above
 
-    async def join(self, user_id: int, *, time_label: str = "Morning", zone: str = "UTC",
-                   language_code: str | None = "en") -> None:
+    async def join(
+        self,
+        user_id: int,
+        *,
+        time_label: str = "Morning",
+        zone: str = "UTC",
+        language_code: str | None = "en",
+    ) -> None:
         """The whole opt-in: /start, consent, time, zone; day 0 arrives."""
         await self.say(user_id, "/start", "Would you like to join", language_code=language_code)
         await self.press(user_id, "Yes, sign me up", "When would you like")

@@ -117,8 +117,9 @@ class _Yaml:
     file: Path
     offset: int  # file line of the document's first line, minus one
 
-    def line(self, loc: Sequence[str | int], key: bool = False) -> int:
-        """The line of the node at `loc` (or of its key), or of the nearest parent found."""
+    def line(self, loc: Sequence[str | int]) -> int:
+        """The line of the field at `loc` (a mapping entry's key line: where the author looks,
+        even when the value is a block below it), or of the nearest parent that exists."""
         node = self.root
         line = self.offset + 1
         for step in loc:
@@ -128,9 +129,6 @@ class _Yaml:
                     break
                 line = pair[0].start_mark.line + 1 + self.offset
                 node = pair[1]
-                if not key or step != loc[-1]:
-                    # a block value starts on the next line; its key is what the author sees
-                    line = min(line, node.start_mark.line + 1 + self.offset)
             elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
                 if step >= len(node.value):
                     break
@@ -140,8 +138,8 @@ class _Yaml:
                 break
         return line
 
-    def issue(self, loc: Sequence[str | int], message: str, key: bool = False) -> ContentIssue:
-        return ContentIssue(self.file, self.line(loc, key), message)
+    def issue(self, loc: Sequence[str | int], message: str) -> ContentIssue:
+        return ContentIssue(self.file, self.line(loc), message)
 
 
 def _parse_yaml(text: str, file: Path, offset: int, issues: list[ContentIssue]) -> _Yaml | None:
@@ -158,9 +156,9 @@ def _parse_yaml(text: str, file: Path, offset: int, issues: list[ContentIssue]) 
         issues.append(ContentIssue(file, offset + 1, f"bad YAML: {exc}"))
         return None
     doc = _Yaml(data, root, file, offset)
-    found = len(issues)
+    # Reported, but the document is still checked: one run should show every problem.
     _check_duplicate_keys(root, doc, issues)
-    return doc if len(issues) == found else None
+    return doc
 
 
 def _check_duplicate_keys(node: yaml.Node | None, doc: _Yaml, issues: list[ContentIssue]) -> None:
@@ -203,7 +201,7 @@ def _issue_from_error(
         message = f"unknown field '{path}'"
         if len(loc) == 1:
             message += f" (allowed: {', '.join(model.model_fields)})"
-        return doc.issue(loc, message, key=True)
+        return doc.issue(loc, message)
     return doc.issue(loc, f"{path}: {msg}")
 
 
@@ -237,6 +235,7 @@ class _Parsed:
 
 
 def _load_lesson(path: Path, issues: list[ContentIssue]) -> _Parsed:
+    start = len(issues)
     text = _read(path, issues)
     if text is None:
         return _Parsed()
@@ -252,7 +251,6 @@ def _load_lesson(path: Path, issues: list[ContentIssue]) -> _Parsed:
     # Front matter line 1 is file line 2: offset 1 maps YAML marks to file lines.
     doc = _parse_yaml("\n".join(lines[1:closing]), path, 1, issues)
     front = _validate(_FrontMatter, doc, issues) if doc is not None else None
-    found = len(issues)
     if front is not None and doc is not None:
         _check_lesson_fields(front, doc, issues)
 
@@ -284,7 +282,7 @@ def _load_lesson(path: Path, issues: list[ContentIssue]) -> _Parsed:
         problem = validate_telegram_html(message.html)
         if problem and not problems:
             issues.append(ContentIssue(path, message.line, f"invalid Telegram HTML: {problem}"))
-    if front is None or len(issues) != found:
+    if front is None or len(issues) != start:
         return _Parsed(doc, front)
     lesson = Lesson(
         **front.model_dump(),
@@ -385,12 +383,12 @@ def _check_tools(parsed: list[_Parsed], lessons_dir: Path, issues: list[ContentI
 
 
 def _load_quiz(path: Path, issues: list[ContentIssue]) -> Quiz | None:
+    start = len(issues)
     text = _read(path, issues)
     doc = _parse_yaml(text, path, 0, issues) if text is not None else None
     spec = _validate(_QuizFile, doc, issues) if doc is not None else None
     if spec is None or doc is None:
         return None
-    found = len(issues)
 
     values = [option.value for option in spec.scale]
     if values != sorted(set(values)):
@@ -420,16 +418,15 @@ def _load_quiz(path: Path, issues: list[ContentIssue]) -> Quiz | None:
                     ("questions",),
                     f"area '{area}' has {per_area[area]} question(s); "
                     f"at least {MIN_QUESTIONS_PER_AREA} needed",
-                    key=True,
                 )
             )
     for area in spec.results:
         if area not in QUIZ_AREAS:
-            issues.append(doc.issue(("results", area), f"result for unknown area '{area}'", True))
+            issues.append(doc.issue(("results", area), f"result for unknown area '{area}'"))
     for area in QUIZ_AREAS:
         if area not in spec.results:
-            issues.append(doc.issue(("results",), f"no result text for area '{area}'", key=True))
-    if len(issues) != found:
+            issues.append(doc.issue(("results",), f"no result text for area '{area}'"))
+    if len(issues) != start:
         return None
     return Quiz(
         intro=spec.intro,
@@ -446,12 +443,12 @@ def _load_quiz(path: Path, issues: list[ContentIssue]) -> Quiz | None:
 
 
 def _load_nudges(path: Path, issues: list[ContentIssue]) -> tuple[str, ...] | None:
+    start = len(issues)
     text = _read(path, issues)
     doc = _parse_yaml(text, path, 0, issues) if text is not None else None
     spec = _validate(_NudgesFile, doc, issues) if doc is not None else None
     if spec is None or doc is None:
         return None
-    found = len(issues)
     for index, nudge in enumerate(spec.nudges):
         try:
             names = {field for _, field, _, _ in string.Formatter().parse(nudge) if field}
@@ -466,7 +463,7 @@ def _load_nudges(path: Path, issues: list[ContentIssue]) -> tuple[str, ...] | No
                     f"unknown placeholder(s) {', '.join(sorted(unknown))}; only {{name}} is filled",
                 )
             )
-    return tuple(spec.nudges) if len(issues) == found else None
+    return tuple(spec.nudges) if len(issues) == start else None
 
 
 # --------------------------------------------------------------------------------- entry

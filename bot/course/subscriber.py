@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 
@@ -67,9 +67,7 @@ def advance_streak(sub: Subscriber, today: date) -> Subscriber:
         return replace(sub, streak=sub.streak + 1, streak_date=today.isoformat())
     week = iso_week(today)
     if gap == 2 and sub.catchup_week != week:
-        return replace(
-            sub, streak=sub.streak + 1, streak_date=today.isoformat(), catchup_week=week
-        )
+        return replace(sub, streak=sub.streak + 1, streak_date=today.isoformat(), catchup_week=week)
     return replace(sub, streak=1, streak_date=today.isoformat())
 
 

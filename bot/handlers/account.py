@@ -64,7 +64,9 @@ async def pause(update: Update, context: Context) -> None:
     if sub is None or sub.status not in (Status.OPTED_IN, Status.PAUSED):
         await reply(update, "You're not subscribed right now. /start to join.")
         return
-    rows = [[Button(label, callback_data=cb.data(cb.PAUSE, key))] for key, (label, _) in PAUSES.items()]
+    rows = [
+        [Button(label, callback_data=cb.data(cb.PAUSE, key))] for key, (label, _) in PAUSES.items()
+    ]
     rows.append([Button("Until I resume", callback_data=cb.data(cb.PAUSE, "open"))])
     await reply(update, "How long would you like a break?", Markup(rows))
 
@@ -89,7 +91,9 @@ async def pause_button(update: Update, context: Context) -> None:
     else:
         label, seconds = PAUSES[arg]
         until = now + seconds
-        await s.subscribers.update(user.id, status=Status.PAUSED, paused_until=until, updated_at=now)
+        await s.subscribers.update(
+            user.id, status=Status.PAUSED, paused_until=until, updated_at=now
+        )
         await s.due.schedule(user.id, first_due(until, sub.send_time, sub.timezone))
         text = f"Lessons are paused for {label}. /resume brings them back sooner."
     await s.idle.cancel(user.id)
@@ -116,8 +120,10 @@ async def resume(update: Update, context: Context) -> None:
 
 async def forget(update: Update, context: Context) -> None:
     markup = Markup(
-        [[Button("🗑 Yes, erase everything", callback_data=cb.data(cb.FORGET, "yes"))],
-         [Button("No, keep it", callback_data=cb.data(cb.FORGET, "no"))]]
+        [
+            [Button("🗑 Yes, erase everything", callback_data=cb.data(cb.FORGET, "yes"))],
+            [Button("No, keep it", callback_data=cb.data(cb.FORGET, "no"))],
+        ]
     )
     await reply(
         update,
@@ -145,7 +151,8 @@ async def forget_button(update: Update, context: Context) -> int:
     forget_cached()
     log.info("subscriber erased their data")
     await edit_or_send(
-        update, "Done. Everything I stored about you is erased. /start if you ever want to come back."
+        update,
+        "Done. Everything I stored about you is erased. /start if you ever want to come back.",
     )
     return ConversationHandler.END
 

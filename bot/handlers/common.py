@@ -44,9 +44,7 @@ def forget_cached() -> None:
     _touched.set(None)
 
 
-async def reply(
-    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Answer in the chat the update came from (message or button press)."""
     chat = update.effective_chat
     if chat is None:

@@ -167,7 +167,9 @@ async def time_button(update: Update, context: Context) -> int:
     await answer(update)
     arg = cb.arg_of(update.callback_query.data if update.callback_query else "")
     if arg == cb.CUSTOM:
-        await edit_or_send(update, "Type the time you'd like, for example <b>07:45</b> or <b>21:00</b>.")
+        await edit_or_send(
+            update, "Type the time you'd like, for example <b>07:45</b> or <b>21:00</b>."
+        )
         return TYPING_TIME
     hhmm = parse_hhmm(arg)
     if hhmm is None:
@@ -213,12 +215,16 @@ async def zone_button(update: Update, context: Context) -> int:
     arg = cb.arg_of(update.callback_query.data if update.callback_query else "")
     if arg == cb.CUSTOM:
         await edit_or_send(
-            update, "Type your time zone, like <b>Europe/Paris</b>, <b>America/Denver</b> or <b>UTC+5:30</b>."
+            update,
+            "Type your time zone, like <b>Europe/Paris</b>, <b>America/Denver</b> "
+            "or <b>UTC+5:30</b>.",
         )
         return TYPING_ZONE
     name = parse_timezone(arg)
     if name is None:
-        await edit_or_send(update, "Please pick a time zone from the list.", render.zone_keyboard(None))
+        await edit_or_send(
+            update, "Please pick a time zone from the list.", render.zone_keyboard(None)
+        )
         return ZONE
     return await _zone_chosen(update, context, name)
 
@@ -259,7 +265,7 @@ async def _zone_chosen(update: Update, context: Context, name: str) -> int:
     )
     if sub.last_sent_day < sub.next_day and s.drip is not None:
         await s.drip.deliver_now(user.id)
-    after = context.application.services.extras.get("after_setup")
+    after = s.extras.get("after_setup")
     if after is not None:
         await after(update, context)
     return ConversationHandler.END
@@ -278,7 +284,9 @@ async def _reschedule(context: Context, user_id: int) -> None:
         and datetime.fromtimestamp(sub.last_sent_at, tz=UTC).astimezone(tz).date()
         == now.astimezone(tz).date()
     )
-    when = next_day_local(now, sub.send_time, tz) if sent_today else next_local(now, sub.send_time, tz)
+    when = (
+        next_day_local(now, sub.send_time, tz) if sent_today else next_local(now, sub.send_time, tz)
+    )
     await s.due.schedule(user_id, when.timestamp())
 
 

@@ -20,7 +20,9 @@ async def on_error(update: object, context: Context) -> None:
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, RedisError):
-        log.warning("redis unavailable while handling update %s: %s", update_id, type(error).__name__)
+        log.warning(
+            "redis unavailable while handling update %s: %s", update_id, type(error).__name__
+        )
         text = STORE_DOWN
     else:
         log.error("error while handling update %s", update_id, exc_info=error)

@@ -38,6 +38,8 @@ def handlers() -> list[object]:
     return [
         MessageHandler(filters.COMMAND, unknown_command),
         MessageHandler(filters.TEXT, other_text),
-        MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text),
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text
+        ),
         CallbackQueryHandler(stale_button),
     ]

@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from html import escape
 
-from telegram import Bot, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot
 
 from bot import callbacks as cb
 from bot import render
@@ -35,7 +37,12 @@ def prompt_for(services: Services, sub: Subscriber, lesson: Lesson) -> str | Non
 
 
 async def send_lesson(
-    bot: Bot, services: Services, sub: Subscriber, lesson: Lesson, *, priority: str = "lesson"
+    bot: ExtBot[Any],
+    services: Services,
+    sub: Subscriber,
+    lesson: Lesson,
+    *,
+    priority: str = "lesson",
 ) -> Outcome:
     """Send a lesson's messages; the last one carries the practice prompt and the buttons."""
     prompt = prompt_for(services, sub, lesson)
@@ -61,7 +68,7 @@ async def send_lesson(
 
 
 def make_drip_senders(
-    app: Application,  # type: ignore[type-arg]
+    app: Application[Any, Any, Any, Any, Any, Any],
     services: Services,
 ) -> tuple[
     Callable[[Subscriber, Lesson], Awaitable[Outcome]],
@@ -107,7 +114,9 @@ async def lessons_list(update: Update, context: Context) -> None:
         return
     course = svc(context).content().course
     unlocked = [ls for ls in course.lessons if ls.day <= sub.last_sent_day]
-    await reply(update, "Your lessons. Tap one to read it again:", render.lessons_keyboard(unlocked))
+    await reply(
+        update, "Your lessons. Tap one to read it again:", render.lessons_keyboard(unlocked)
+    )
 
 
 async def lesson_button(update: Update, context: Context) -> None:
@@ -152,7 +161,9 @@ async def snooze(update: Update, context: Context) -> None:
         said = "in an hour"
     elif kind == "eve":
         when = next_local(now, EVENING, tz)
-        said = f"at {EVENING}" + ("" if local_date(when, tz) == local_date(now, tz) else " tomorrow")
+        said = f"at {EVENING}" + (
+            "" if local_date(when, tz) == local_date(now, tz) else " tomorrow"
+        )
     else:
         when = next_day_local(now, sub.send_time, tz)
         said = f"tomorrow at {sub.send_time}"
@@ -179,7 +190,11 @@ async def progress(update: Update, context: Context) -> None:
     for tool in TOOL_ORDER:
         tries = int(stats.get(f"practice:{tool.value}", 0))
         good = int(stats.get(f"good:{tool.value}", 0))
-        mark = "✅" if tool.value in sub.practised else ("🔓" if tool.day <= sub.last_sent_day else "🔒")
+        mark = (
+            "✅"
+            if tool.value in sub.practised
+            else ("🔓" if tool.day <= sub.last_sent_day else "🔒")
+        )
         detail = f" – {tries} tries, {good} good" if tries else ""
         tools.append(f"{mark} {tool.label}{detail}")
     lines.append("\n".join(tools))

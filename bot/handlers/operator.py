@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from functools import wraps
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CommandHandler
@@ -17,7 +18,7 @@ from bot.services import svc
 log = logging.getLogger(__name__)
 
 REFUSAL = "Sorry, that's only for the course team."
-Handler = Callable[[Update, Context], Awaitable[object]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, Any]]
 _DELTA = re.compile(r"^([+-])(\d+)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -26,7 +27,7 @@ def operators_only(func: Handler) -> Handler:
     """Refuse non-operators before the handler runs: one gate for every operator function."""
 
     @wraps(func)
-    async def gate(update: Update, context: Context) -> object:
+    async def gate(update: Update, context: Context) -> Any:
         user = update.effective_user
         if not svc(context).is_operator(user.id if user else None):
             log.info("operator function refused")

@@ -1073,6 +1073,19 @@ class LocalBotApi:
             if not await self._wait(("call", 0), deadline) or self._closing.is_set():
                 raise TimeoutError(f"{method} called {self.count(method)} time(s), expected {n}")
 
+    async def wait_for_webhook_deliveries(
+        self, n: int, timeout: float = 5.0
+    ) -> list[WebhookDelivery]:
+        """Wait until n webhook POST attempts (successful or not) were made."""
+        deadline = time.monotonic() + timeout
+        while len(self.webhook_deliveries) < n:
+            if not await self._wait(("webhook", 0), deadline) or self._closing.is_set():
+                raise TimeoutError(
+                    f"{len(self.webhook_deliveries)} webhook deliveries, expected {n}: "
+                    f"{self.webhook_deliveries}"
+                )
+        return list(self.webhook_deliveries)
+
     def count(self, method: str) -> int:
         return self.call_counts[method.lower()]
 
@@ -1140,7 +1153,7 @@ class LocalBotApi:
         Sliding windows: at most ceil(global_rate) sends in any second (1000 with
         allow_paid_broadcast), at most `burst` (default ceil(per_chat_rate)) in one chat per
         burst/per_chat_rate seconds, and group_per_minute in a group per minute.
-        strict(global_rate=None, per_chat_rate=None) turns it off.
+        strict(global_rate=None, per_chat_rate=None) turns all of it off (groups included).
         """
         self._global_rate = global_rate
         self._chat_rate = per_chat_rate
@@ -1379,6 +1392,7 @@ class LocalBotApi:
                 self.webhook_deliveries.append(
                     WebhookDelivery(int(update["update_id"]), status, attempt)
                 )
+                self._notify(("webhook", 0))
                 if 200 <= status < 300:
                     break
                 config.last_error_date = int(self._now())

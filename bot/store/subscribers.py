@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -77,7 +77,7 @@ class SubscriberStore:
 
     async def get(self, user_id: int) -> Subscriber | None:
         data = await self.redis.hgetall(self.keys.sub(user_id))
-        return from_fields(data) if data else None
+        return from_fields(cast(dict[str, str], data)) if data else None
 
     async def touch(self, user_id: int, now: float) -> Subscriber | None:
         """Record that the person was here; returns their record (None if not subscribed)."""
@@ -89,7 +89,7 @@ class SubscriberStore:
 
     async def save(self, sub: Subscriber) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.keys.sub(sub.user_id), mapping=to_fields(sub))
+            pipe.hset(self.keys.sub(sub.user_id), mapping=cast(Any, to_fields(sub)))
             pipe.sadd(self.keys.subscribers(), sub.user_id)
             await pipe.execute()
 
@@ -99,7 +99,7 @@ class SubscriberStore:
         if unknown:
             raise KeyError(f"not subscriber fields: {sorted(unknown)}")
         mapping = {k: _encode(v) for k, v in changes.items()}
-        await self.redis.hset(self.keys.sub(user_id), mapping=mapping)
+        await self.redis.hset(self.keys.sub(user_id), mapping=cast(Any, mapping))
 
     async def forget(self, user_id: int) -> int:
         """Delete every key of this user; returns how many keys went."""
@@ -125,4 +125,3 @@ class SubscriberStore:
             if status in counts:
                 counts[status] += 1
         return counts
-

@@ -1,0 +1,1 @@
+"""Data files for the coach (word lists written for this project)."""
