@@ -22,13 +22,14 @@ from telegram.warnings import PTBUserWarning
 
 from bot import render
 from bot.course.models import Content
-from bot.handlers import account, enrol, errors, fallback, lessons, operator
+from bot.handlers import account, enrol, errors, fallback, lessons, operator, quiz
 from bot.handlers.common import touch
 from bot.services import ContentHolder, Services
 from bot.settings import Settings
 from bot.store.clockstore import ClockStore
 from bot.store.keys import Keys
 from bot.store.persistence import RedisPersistence
+from bot.store.quizzes import QuizStore
 from bot.store.subscribers import SubscriberStore
 from scheduler.clock import Clock
 from scheduler.delivery import Sender
@@ -123,6 +124,8 @@ def build_application(
     app: BotApplication = builder.build()  # type: ignore[assignment]
     app.services = services
     services.extras["clock_store"] = ClockStore(redis, services.keys)
+    services.extras["quizzes"] = QuizStore(redis, services.keys)
+    services.extras["after_setup"] = quiz.after_setup
 
     send_lesson, send_nudge = lessons.make_drip_senders(app, services)
     services.drip = DripEngine(
@@ -136,7 +139,7 @@ def build_application(
     )
 
     app.add_handler(TypeHandler(Update, touch), group=-1)
-    for module in (enrol, account, lessons, operator):
+    for module in (enrol, account, lessons, quiz, operator):
         for handler in module.handlers():
             app.add_handler(handler)
     for extra in services.extras.get("handler_modules", []):

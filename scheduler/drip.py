@@ -117,6 +117,7 @@ class DripEngine:
             return
         if sub.busy_until > now and now - fell_due < BUSY_GRACE:
             report.deferred += 1
+            await self.subscribers.update(user_id, deferred=True)
             await self.due.schedule(user_id, min(sub.busy_until, fell_due + BUSY_GRACE))
             return
         course = self.content().course
@@ -134,6 +135,7 @@ class DripEngine:
                 next_day=updated.next_day,
                 last_sent_at=updated.last_sent_at,
                 finished_at=updated.finished_at,
+                deferred=False,
             )
             if has_more_lessons(updated, course.last_day):
                 tz = zone(sub.timezone)

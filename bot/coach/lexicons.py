@@ -113,7 +113,7 @@ class PhraseIndex:
 
 
 # Feeling kinds, strongest claim first: when a phrase sits in two lists the earlier wins.
-FEELING_KINDS = ("faux", "self_judge", "anger", "vague", "vuln", "pos", "fverb")
+FEELING_KINDS = ("faux", "self_judge", "anger", "vague", "vuln", "pos", "posflip", "fverb")
 
 
 @dataclass
@@ -124,6 +124,7 @@ class Lexicon:
     emoji: dict[str, str | None]
     english: frozenset[str]
     foreign: frozenset[str]
+    feeling_words: frozenset[str]  # single feeling tokens, so "tired and sad" chains
 
 
 @functools.cache
@@ -152,7 +153,8 @@ def load_lexicon() -> Lexicon:
     for word in read_list("feelings_positive.txt"):
         add_feeling(word, "pos", faux_negated.get(word))
     for word, alt in faux_negated.items():
-        add_feeling(word, "pos", alt)
+        # only-when-flipped words ("appreciated") are kept apart: CAPS alone marks sarcasm
+        add_feeling(word, "posflip", alt)
     for word, family in read_map("feeling_verbs.yaml").items():
         add_feeling(word, "fverb", family)
     feelings.finish()
@@ -167,6 +169,7 @@ def load_lexicon() -> Lexicon:
         ("reflection.txt", "reflect"),
         ("checking.txt", "check"),
         ("sarcasm.txt", "sarcasm"),
+        ("blame.txt", "blame"),
     ):
         for phrase in read_list(name):
             phrases.add(phrase, cat)
@@ -186,4 +189,10 @@ def load_lexicon() -> Lexicon:
         emoji=read_map("emoji.yaml"),
         english=frozenset(english),
         foreign=frozenset(w.lower() for w in read_list("foreign.txt")),
+        feeling_words=frozenset(
+            e[0][0]
+            for entries in feelings.by_first.values()
+            for e in entries
+            if len(e[0]) == 1 and e[1] != "fverb"
+        ),
     )

@@ -70,3 +70,22 @@ async def edit_or_send(
         except BadRequest:  # an old or deleted message: a new one does the job
             log.debug("edit failed; sending a new message")
     await reply(update, text, markup)
+
+
+BUSY_FOR = 10 * 60  # an open quiz or practice holds the next lesson back this long after a tap
+
+
+async def mark_busy(context: Context, user_id: int) -> None:
+    s = svc(context)
+    await s.subscribers.update(user_id, busy_until=s.clock.time() + BUSY_FOR)
+
+
+async def release_busy(context: Context, user_id: int) -> None:
+    """The quiz or practice ended: a lesson that waited for it goes out on the next tick."""
+    s = svc(context)
+    sub = await s.subscribers.get(user_id)
+    if sub is None:
+        return
+    await s.subscribers.update(user_id, busy_until=0.0, deferred=False)
+    if sub.deferred:
+        await s.due.sooner(user_id, s.clock.time())

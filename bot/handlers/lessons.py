@@ -6,7 +6,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from html import escape
-
 from typing import Any
 
 from telegram import Update

@@ -46,21 +46,6 @@ JSON = dict[str, Any]
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
-# Telegram counts these against the flood limits; getters and callback answers are free.
-RATE_LIMITED = frozenset(
-    {
-        "sendmessage",
-        "senddocument",
-        "sendphoto",
-        "sendvoice",
-        "sendsticker",
-        "copymessage",
-        "forwardmessage",
-        "editmessagetext",
-        "editmessagecaption",
-        "editmessagereplymarkup",
-    }
-)
 CHAT_ACTIONS = frozenset(
     {
         "typing",
@@ -448,6 +433,7 @@ class LocalBotApi:
         self.webhook = WebhookConfig()
         self.webhook_deliveries: list[WebhookDelivery] = []
         self._commands: dict[tuple[str, str], list[JSON]] = {}
+        self.settings: dict[str, JSON] = {}  # last params of setMyDescription & co.
 
         self._chats: dict[int, _Chat] = {}
         self._users: dict[int, JSON] = {}
@@ -507,6 +493,16 @@ class LocalBotApi:
             "getfile": self._get_file,
             "close": self._ok,
             "logout": self._ok,
+            # bot profile settings a post_init may touch: remembered in `settings`
+            **{
+                m.lower(): self._setting(m)
+                for m in (
+                    "setMyDescription",
+                    "setMyShortDescription",
+                    "setMyName",
+                    "setChatMenuButton",
+                )
+            },
         }
         self._handlers = h
 
@@ -1264,6 +1260,13 @@ class LocalBotApi:
 
     async def _ok(self, p: JSON) -> bool:
         return True
+
+    def _setting(self, method: str) -> Callable[[JSON], Awaitable[bool]]:
+        async def store(p: JSON) -> bool:
+            self.settings[method] = p
+            return True
+
+        return store
 
     async def _get_me(self, p: JSON) -> JSON:
         return self.me

@@ -39,7 +39,7 @@ _TAG_ENTITY: dict[str, str] = {
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPECIAL = re.compile(r"[<&]")
 _ENTITY = re.compile(r"&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[a-zA-Z][a-zA-Z0-9]{0,31});")
-_TAG_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
+_TAG_NAME = re.compile(r"[^\s>]*")  # like TDLib: the name runs to a space or '>'
 _ATTR_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]*")
 _UNQUOTED = re.compile(r"[^\s>]+")
 
@@ -181,12 +181,12 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             i = end + 1
             continue
         tm = _TAG_NAME.match(text, i + 1)
-        tag = tm.group(0).lower() if tm else ""
+        assert tm is not None  # the pattern matches the empty string
+        tag = tm.group(0).lower()
         if tag not in _TAG_ENTITY:
             raise HtmlParseError(
                 f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, i)}'
             )
-        assert tm is not None
         attrs, k = _parse_attrs(text, tm.end(), tag, i)
         if tag == "span" and attrs.get("class") != "tg-spoiler":
             raise HtmlParseError('Tag "span" must have class "tg-spoiler"')

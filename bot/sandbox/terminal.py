@@ -121,12 +121,14 @@ def _start_reader(inp: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue
     queue: asyncio.Queue[str | None] = asyncio.Queue()
 
     def read() -> None:
-        try:
-            while line := inp.readline():
-                loop.call_soon_threadsafe(queue.put_nowait, line)
-        except (OSError, ValueError):  # closed stream
-            pass
-        with contextlib.suppress(RuntimeError):  # the loop may be gone at exit
+        # OSError/ValueError: a closed stream ends the chat like EOF;
+        # RuntimeError: the loop is already gone (the program is exiting)
+        with contextlib.suppress(RuntimeError):
+            try:
+                while line := inp.readline():
+                    loop.call_soon_threadsafe(queue.put_nowait, line)
+            except (OSError, ValueError):
+                pass
             loop.call_soon_threadsafe(queue.put_nowait, None)
 
     threading.Thread(target=read, name="terminal-input", daemon=True).start()

@@ -73,6 +73,7 @@ def test_html_links_pre_and_quotes() -> None:
     [
         ("a <br> b", 'Unsupported start tag "br" at byte offset 2'),
         ("1 < 2", 'Unsupported start tag "" at byte offset 2'),
+        ("I <3 you", 'Unsupported start tag "3" at byte offset 2'),
         ("<b>x", 'Can\'t find end tag corresponding to start tag "b"'),
         ("x</b>", "Unexpected end tag at byte offset 1"),
         ("<b><i>x</b></i>", 'expected "</i>", found "</b>"'),
