@@ -195,7 +195,7 @@ async def limiter_mode(args: argparse.Namespace) -> dict[str, Any]:
         srv.command(f"strict {rate} 1")
         redis = make_redis(url, max_connections=args.concurrency)
         keys = Keys(f"bench{os.getpid()}")  # a fresh budget, even on a shared REDIS_URL
-        limiter = RedisRateLimiter(redis, keys, global_rate=rate)
+        limiter = RedisRateLimiter(redis, keys, global_rate=rate, headroom=args.headroom)
         bot: ExtBot[Any] = ExtBot(
             TOKEN,
             base_url=srv.base_url,
@@ -235,6 +235,7 @@ async def limiter_mode(args: argparse.Namespace) -> dict[str, Any]:
     result = {
         "bench": "limiter",
         "global_rate": rate,
+        "headroom": args.headroom,
         "chats": args.messages,
         "concurrency": args.concurrency,
         "seconds": round(elapsed, 2),
@@ -258,6 +259,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--headroom", type=float, default=0.0, help="limiter headroom share")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve())

@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("sandbox", help="run the local sandbox even if BOT_TOKEN is set")
     content = sub.add_parser("content", help="content tools")
     content.add_argument("action", choices=["check"])
+    sub.add_parser("health", help="exit 0 when settings, content and Redis are fine")
     feedback = sub.add_parser("feedback", help="coach practice sentences (JSON lines)")
     feedback.add_argument("--jsonl", action="store_true", required=True)
     return parser
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "content":
             return _content_check(settings)
+        if command == "health":
+            return _health(settings)
         from bot import runner
 
         if command == "sandbox" or settings.sandbox:
@@ -73,6 +76,18 @@ def _content_check(settings: Settings) -> int:
         f"{content.version}"
     )
     logging.getLogger(__name__).debug("content check passed")
+    return 0
+
+
+def _health(settings: Settings) -> int:
+    from bot.course.loader import load_content
+    from bot.runner import redis_reachable
+
+    load_content(settings.CONTENT_DIR)
+    if not asyncio.run(redis_reachable(settings.REDIS_URL)):
+        print(f"Redis not reachable at {settings.REDIS_URL}", file=sys.stderr)
+        return 1
+    print("ok")
     return 0
 
 

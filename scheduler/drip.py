@@ -84,11 +84,9 @@ class DripEngine:
         await self.due.schedule(user_id, now)
         report = TickReport()
         # Claim through the queue so a concurrent tick elsewhere cannot send it too.
-        for uid, fell in await self.due.claim(now, self.batch):
-            if uid == user_id:
-                await self._one(uid, fell, now, report)
-            else:  # someone else's due lesson: hand it back untouched
-                await self.due.schedule(uid, fell)
+        fell = await self.due.claim_one(user_id, now)
+        if fell is not None:
+            await self._one(user_id, fell, now, report)
         if report.sent:
             return Outcome.SENT
         if report.blocked:

@@ -28,6 +28,17 @@ return 0
 """
 
 
+# Claim one member if it is due: for "send it now" without touching anyone else's entry.
+_CLAIM_ONE = """
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if cur and tonumber(cur) <= tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+  return cur
+end
+return false
+"""
+
+
 class DueQueue:
     def __init__(self, redis: Redis, key: str, *, lease: float = 120.0) -> None:
         self.redis = redis
@@ -35,6 +46,7 @@ class DueQueue:
         self.lease = lease
         self._claim = redis.register_script(_CLAIM)
         self._sooner = redis.register_script(_SOONER)
+        self._claim_one = redis.register_script(_CLAIM_ONE)
 
     async def schedule(self, user_id: int, when: float) -> None:
         await self.redis.zadd(self.key, {str(user_id): when})
@@ -53,6 +65,13 @@ class DueQueue:
         """Claim up to `limit` members due at `now`: (user id, the time it fell due)."""
         flat = await self._claim(keys=[self.key], args=[repr(now), limit, repr(now + self.lease)])
         return [(int(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+    async def claim_one(self, user_id: int, now: float) -> float | None:
+        """Claim this member if due at `now`: the time it fell due, or None."""
+        score = await self._claim_one(
+            keys=[self.key], args=[repr(now), str(user_id), repr(now + self.lease)]
+        )
+        return float(score) if score else None
 
     async def size(self) -> int:
         return int(await self.redis.zcard(self.key))

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Final, Literal, cast
 
@@ -194,12 +195,15 @@ class RedisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         active_window: float = 2.0,
         horizons: Mapping[Priority, float] | None = None,
         default_priority: Priority = "interactive",
+        headroom: float = 0.0,
         now_us: Callable[[], int] | None = None,
     ) -> None:
         if not 0 < global_rate <= 1000:
             raise ValueError("global_rate must be in (0, 1000] messages per second")
         if not 0 <= reserve_share < 1:
             raise ValueError("reserve_share must be in [0, 1)")
+        if not 0 <= headroom < 1:
+            raise ValueError("headroom must be in [0, 1)")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         if default_priority not in PRIORITIES:
@@ -214,11 +218,14 @@ class RedisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._default_priority: Priority = default_priority
         # None = the Redis server's TIME; tests may pin "now" to make waits exact
         self._now_us = now_us
-        self._interval_us = 1_000_000 / global_rate
+        self._interval_us = 1_000_000 / (global_rate * (1 - headroom))
         self._bulk_interval_us = self._interval_us / (1 - reserve_share)
         self._active_ms = max(1, round(active_window * 1000))
         merged = {**DEFAULT_HORIZONS, **(horizons or {})}
         self._horizon_us = {p: merged[p] * 1_000_000 for p in PRIORITIES}
+        # monotonic deadline of the last pause this process wrote or met: a sender that
+        # already holds a slot re-checks it after sleeping, so no reserved send fires into it
+        self._paused_until = 0.0
         self._k_global = keys.rate("global")
         self._k_pause = keys.rate("pause")
         self._k_active = keys.rate("active")
@@ -313,7 +320,9 @@ class RedisRateLimiter(BaseRateLimiter[dict[str, Any]]):
             if status == _GO:
                 if wait_us > 0:
                     await self._sleep(wait_us / 1_000_000)
-                return
+                if time.monotonic() >= self._paused_until:
+                    return
+                continue  # a RetryAfter arrived while we slept: the slot is void, ask again
             if status == _TICKET:
                 ticket = True
             await self._sleep(max(wait_us, 1000) / 1_000_000)
@@ -324,4 +333,6 @@ class RedisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         left_us = await self._pause_script(
             keys=[self._k_pause], args=[f"{max(seconds, 0.0) * 1_000_000:.0f}", now]
         )
-        return int(left_us) / 1_000_000
+        left = int(left_us) / 1_000_000
+        self._paused_until = max(self._paused_until, time.monotonic() + left)
+        return left

@@ -38,6 +38,10 @@ def lesson_footer(m: SentMessage) -> bool:
     return any(b.text == "Unsubscribe" for row in m.buttons for b in row)
 
 
+def has_button(label: str) -> Callable[[SentMessage], bool]:
+    return lambda m: any(label in b.text for row in m.buttons for b in row)
+
+
 class BotHarness:
     """Start/stop/restart the bot; act as users; wait for what they would see."""
 
@@ -216,3 +220,5 @@ class BotHarness:
         await self.press(user_id, time_label, "Which time zone")
         await self.press(user_id, zone, lesson_footer)
         await self.record(user_id, last_sent_day="0")
+        # Set-up ends by offering the quiz: wait for it so later steps start from quiet.
+        await self.api.wait_for_message(user_id, predicate=has_button("Take the quiz"))

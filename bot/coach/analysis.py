@@ -7,6 +7,7 @@ user's own words even after typo and contraction normalisation.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -14,15 +15,20 @@ from typing import Literal
 from bot.coach.lexicons import TOKEN_RE, Lexicon, normalize
 
 MAX_CHARS = 4096
-# Bounded work on very long replies: later sentences are not judged.
+# Bounded work on very long replies: only the first MAX_SENTENCES - TAIL_SENTENCES and the
+# last TAIL_SENTENCES are judged (a Check In question usually comes at the very end).
 MAX_SENTENCES = 24
+TAIL_SENTENCES = 2
 
 Owner = Literal["self", "partner", "third", "we", "thing"]
 
 _SENT_END_RE = re.compile(r"[.!?…;\n]+")
 # Quoted speech is someone else's words, not the speaker's own claim. A straight single quote
 # counts only when it is not an apostrophe inside a word.
-_QUOTE_RE = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”|‘.*?’(?![A-Za-z])|(?<![A-Za-z])'[^'\n]+?'(?![A-Za-z])")
+_QUOTE_RE = re.compile(
+    r"\"[^\"\n]*\"|“[^”\n]*”|‘.*?’(?![A-Za-z])"
+    r"|(?<![A-Za-z])'(?:[^'\n]|'(?=[A-Za-z]))+?'(?![A-Za-z])"
+)
 
 MODIFIERS = frozenset(
     """so really very quite pretty a bit little kind sort of super totally completely deeply
@@ -150,11 +156,11 @@ def _sentences(text: str) -> list[tuple[int, int, bool]]:
         if m.start() > pos and text[pos : m.start()].strip():
             out.append((pos, m.end(), "?" in m.group(0)))
         pos = m.end()
-        if len(out) >= MAX_SENTENCES:
-            return out
     if pos < len(text) and text[pos:].strip():
         out.append((pos, len(text), False))
-    return out[:MAX_SENTENCES]
+    if len(out) > MAX_SENTENCES:
+        out = out[: MAX_SENTENCES - TAIL_SENTENCES] + out[-TAIL_SENTENCES:]
+    return out
 
 
 def _quoted(text: str) -> list[tuple[int, int]]:
@@ -180,6 +186,8 @@ def analyse(text: str, lex: Lexicon) -> Doc:
             continue
         while sidx < len(sentences) - 1 and start >= sentences[sidx].end:
             sidx += 1
+        if start < sentences[sidx].start:
+            continue  # in the unjudged middle of a very long reply
         for norm in normalize(raw):
             tokens.append(Tok(norm, start, end, raw, sidx))
     # token ranges per sentence
@@ -189,7 +197,7 @@ def analyse(text: str, lex: Lexicon) -> Doc:
         while k < len(tokens) and tokens[k].sent == s.index:
             k += 1
         s.t1 = k
-    emoji = [(i, ch) for i, ch in enumerate(text[:limit]) if ch in lex.emoji or ch in "🙄😒"]
+    emoji = [(m.start(), m.group(0)) for m in _emoji_re(lex).finditer(text, 0, limit)]
     doc = Doc(
         text=text,
         tokens=tokens,
@@ -205,6 +213,12 @@ def analyse(text: str, lex: Lexicon) -> Doc:
         if any(p.category == "sarcasm" for p in s.phrases):
             doc.sarcasm_marker = True
     return doc
+
+
+@functools.cache
+def _emoji_re(lex: Lexicon) -> re.Pattern[str]:
+    chars = sorted({*lex.emoji, "🙄", "😒"}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(c) for c in chars))
 
 
 def _mostly_caps(tokens: list[Tok]) -> bool:

@@ -116,7 +116,7 @@ class PhraseIndex:
 FEELING_KINDS = ("faux", "self_judge", "anger", "vague", "vuln", "pos", "posflip", "fverb")
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: it is built once and cached
 class Lexicon:
     feelings: PhraseIndex
     phrases: PhraseIndex

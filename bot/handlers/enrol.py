@@ -77,8 +77,12 @@ async def opt_in(update: Update, context: Context) -> int:
     s = svc(context)
     existing = await s.subscribers.get(user.id)
     if existing is not None and existing.status == Status.OPTED_IN:
-        await edit_or_send(update, "You're already in the course. /help shows what I can do.")
-        return ConversationHandler.END
+        # A double tap or an old welcome message: offer the time again, change nothing else.
+        context.user_data[MODE] = "change"  # type: ignore[index]
+        await edit_or_send(
+            update, "You're already in. 🙂 " + render.time_question(), render.time_keyboard()
+        )
+        return TIME
     now = s.clock.time()
     guess = render.guess_zone(user.language_code) or s.settings.DEFAULT_TIMEZONE
     sub = Subscriber(
