@@ -21,14 +21,27 @@ from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import render
-from bot.course.models import Content
-from bot.handlers import account, enrol, errors, fallback, lessons, operator, quiz
+from bot.coach.safety import load_safety_resources
+from bot.course.models import Content, Lesson
+from bot.course.subscriber import Subscriber
+from bot.handlers import (
+    account,
+    enrol,
+    errors,
+    fallback,
+    lessons,
+    operator,
+    practice,
+    quiz,
+    safety,
+)
 from bot.handlers.common import touch
 from bot.services import ContentHolder, Services
 from bot.settings import Settings
 from bot.store.clockstore import ClockStore
 from bot.store.keys import Keys
 from bot.store.persistence import RedisPersistence
+from bot.store.practice import PracticeStore
 from bot.store.quizzes import QuizStore
 from bot.store.subscribers import SubscriberStore
 from scheduler.clock import Clock
@@ -126,6 +139,13 @@ def build_application(
     services.extras["clock_store"] = ClockStore(redis, services.keys)
     services.extras["quizzes"] = QuizStore(redis, services.keys)
     services.extras["after_setup"] = quiz.after_setup
+    services.extras["practice"] = PracticeStore(redis, services.keys)
+    services.extras["safety"] = load_safety_resources(settings.CONTENT_DIR / "safety.yaml")
+
+    async def practice_opens(sub: Subscriber, lesson: Lesson) -> None:
+        await practice.on_lesson_sent(services, sub, lesson)
+
+    services.extras.setdefault("lesson_hooks", []).append(practice_opens)
 
     send_lesson, send_nudge = lessons.make_drip_senders(app, services)
     services.drip = DripEngine(
@@ -138,8 +158,9 @@ def build_application(
         send_nudge=send_nudge,
     )
 
-    app.add_handler(TypeHandler(Update, touch), group=-1)
-    for module in (enrol, account, lessons, quiz, operator):
+    app.add_handler(TypeHandler(Update, touch), group=-2)
+    app.add_handler(safety.handler(), group=-1)
+    for module in (enrol, account, lessons, quiz, practice, operator):
         for handler in module.handlers():
             app.add_handler(handler)
     for extra in services.extras.get("handler_modules", []):

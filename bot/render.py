@@ -175,6 +175,13 @@ def lesson_messages(lesson: Lesson, prompt: str | None) -> list[str]:
     return messages
 
 
+def prompt_text(lesson: Lesson, index: int) -> str:
+    """Prompt `index` of a lesson; -1 is its review prompt (the adaptive path's extra)."""
+    if index < 0 and lesson.review_prompt:
+        return lesson.review_prompt
+    return lesson.prompts[index % len(lesson.prompts)]
+
+
 def progress_line(sub: Subscriber) -> str:
     day = max(0, sub.last_sent_day)
     if sub.last_sent_day > LAST_CORE_DAY:

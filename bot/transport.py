@@ -30,6 +30,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -108,9 +109,10 @@ class AiohttpRequest(BaseRequest):
             "connector": connector,
             "timeout": self._limit,
             "trust_env": self._trust_env,
-            "proxy": self._proxy,
-            **self._session_kwargs,
         }
+        if self._proxy is not None:  # a session-wide proxy needs aiohttp >= 3.10
+            kwargs["proxy"] = self._proxy
+        kwargs.update(self._session_kwargs)
         self._session = aiohttp.ClientSession(**kwargs)
 
     async def shutdown(self) -> None:
@@ -162,8 +164,8 @@ class AiohttpRequest(BaseRequest):
             for name, (filename, content, mimetype) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             body = form
-        elif request_data is not None and request_data.parameters:
-            body = request_data.url_encoded_parameters().encode()
+        elif request_data is not None and (params := request_data.json_parameters):
+            body = urlencode(params).encode()  # what httpx sends for data=
             headers.update(_FORM)
 
         # A deadline for connect + upload + response headers stands in for a write timeout.

@@ -113,10 +113,11 @@ class DripEngine:
         if not sub.active:
             await self.due.cancel(user_id)
             return
-        if sub.busy_until > now and now - fell_due < BUSY_GRACE:
+        since = sub.deferred_since or fell_due
+        if sub.busy_until > now and now - since < BUSY_GRACE:
             report.deferred += 1
-            await self.subscribers.update(user_id, deferred=True)
-            await self.due.schedule(user_id, min(sub.busy_until, fell_due + BUSY_GRACE))
+            await self.subscribers.update(user_id, deferred_since=since)
+            await self.due.schedule(user_id, min(sub.busy_until, since + BUSY_GRACE))
             return
         course = self.content().course
         lesson = course.by_day(sub.next_day)
@@ -133,7 +134,7 @@ class DripEngine:
                 next_day=updated.next_day,
                 last_sent_at=updated.last_sent_at,
                 finished_at=updated.finished_at,
-                deferred=False,
+                deferred_since=0.0,
             )
             if has_more_lessons(updated, course.last_day):
                 tz = zone(sub.timezone)

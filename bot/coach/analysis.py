@@ -31,47 +31,283 @@ _QUOTE_RE = re.compile(
 )
 
 MODIFIERS = frozenset(
-    """so really very quite pretty a bit little kind sort of super totally completely deeply
-    incredibly extremely utterly just also still too more most less even rather somewhat
-    honestly actually mostly almost increasingly always often sometimes already all lot
-    slightly fairly genuinely truly absolutely awfully terribly now again both and or
-    then lately literally properly starting beginning to bloody damn fucking kinda sorta
-    tonight today this week right maybe probably mainly underneath""".split()
+    [
+        "so",
+        "really",
+        "very",
+        "quite",
+        "pretty",
+        "a",
+        "bit",
+        "little",
+        "kind",
+        "sort",
+        "of",
+        "super",
+        "totally",
+        "completely",
+        "deeply",
+        "incredibly",
+        "extremely",
+        "utterly",
+        "just",
+        "also",
+        "still",
+        "too",
+        "more",
+        "most",
+        "less",
+        "even",
+        "rather",
+        "somewhat",
+        "honestly",
+        "actually",
+        "mostly",
+        "almost",
+        "increasingly",
+        "always",
+        "often",
+        "sometimes",
+        "already",
+        "all",
+        "lot",
+        "slightly",
+        "fairly",
+        "genuinely",
+        "truly",
+        "absolutely",
+        "awfully",
+        "terribly",
+        "now",
+        "again",
+        "both",
+        "and",
+        "or",
+        "then",
+        "lately",
+        "literally",
+        "properly",
+        "starting",
+        "beginning",
+        "to",
+        "bloody",
+        "damn",
+        "fucking",
+        "kinda",
+        "sorta",
+        "tonight",
+        "today",
+        "this",
+        "week",
+        "right",
+        "maybe",
+        "probably",
+        "mainly",
+        "underneath",
+    ]
 )
 NEGATORS = frozenset(
-    "not never don't didn't doesn't isn't wasn't aren't weren't no hardly can't won't "
-    "haven't hasn't".split()
+    [
+        "not",
+        "never",
+        "don't",
+        "didn't",
+        "doesn't",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "weren't",
+        "no",
+        "hardly",
+        "can't",
+        "won't",
+        "haven't",
+        "hasn't",
+    ]
 )
 LINKS = frozenset(
-    """feel feels felt feeling am is are was were be been being get gets got getting become
-    becomes became becoming seem seems seemed sound sounds sounded look looks looked stay
-    stayed remain remained grow grew growing""".split()
+    [
+        "feel",
+        "feels",
+        "felt",
+        "feeling",
+        "am",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "get",
+        "gets",
+        "got",
+        "getting",
+        "become",
+        "becomes",
+        "became",
+        "becoming",
+        "seem",
+        "seems",
+        "seemed",
+        "sound",
+        "sounds",
+        "sounded",
+        "look",
+        "looks",
+        "looked",
+        "stay",
+        "stayed",
+        "remain",
+        "remained",
+        "grow",
+        "grew",
+        "growing",
+    ]
 )
 FEEL_VERBS = frozenset({"feel", "feels", "felt", "feeling"})
-CAUSATIVES = frozenset("make makes made making leave leaves left leaving keep keeps kept".split())
+CAUSATIVES = frozenset(
+    [
+        "make",
+        "makes",
+        "made",
+        "making",
+        "leave",
+        "leaves",
+        "left",
+        "leaving",
+        "keep",
+        "keeps",
+        "kept",
+    ]
+)
 SELF = frozenset({"i", "i'm", "i've", "i'd", "i'll", "me", "myself"})
 PARTNER = frozenset({"you", "you're", "you've", "you'd", "you'll", "yourself"})
 WE = frozenset({"we", "we're", "we've", "we'd", "we'll", "us"})
 THIRD = frozenset(
-    """he she they he's she's they're him her them it it's this that that's there there's
-    everyone everybody nobody someone everything who which""".split()
+    [
+        "he",
+        "she",
+        "they",
+        "he's",
+        "she's",
+        "they're",
+        "him",
+        "her",
+        "them",
+        "it",
+        "it's",
+        "this",
+        "that",
+        "that's",
+        "there",
+        "there's",
+        "everyone",
+        "everybody",
+        "nobody",
+        "someone",
+        "everything",
+        "who",
+        "which",
+    ]
 )
 # Subject contractions that already contain "to be": "I'm sad" needs no separate link verb.
-LINKED_SUBJECTS = frozenset({"i'm", "you're", "we're", "he's", "she's", "they're", "it's",
-                             "that's", "there's"})
+LINKED_SUBJECTS = frozenset(
+    {"i'm", "you're", "we're", "he's", "she's", "they're", "it's", "that's", "there's"}
+)
 OBJECTS = frozenset({"me", "you", "him", "her", "them", "us"})
 # Words that are feelings only after a link verb ("I was hurt" vs "I hurt my back",
 # "calm down", "I used the car"): never credited to an implicit speaker.
 AMBIGUOUS = frozenset(
-    """down low blue close small light free warm lost empty raw flat heavy used hurt cross off
-    good great fine ok okay alright bad whatever sorry safe sensitive stuck moved touched
-    seen heard wanted loved important mad judged attacked controlled ignored rejected
-    cheated dismissed interrupted blamed replaced forgotten trapped calm secure content""".split()
+    [
+        "down",
+        "low",
+        "blue",
+        "close",
+        "small",
+        "light",
+        "free",
+        "warm",
+        "lost",
+        "empty",
+        "raw",
+        "flat",
+        "heavy",
+        "used",
+        "hurt",
+        "cross",
+        "off",
+        "good",
+        "great",
+        "fine",
+        "ok",
+        "okay",
+        "alright",
+        "bad",
+        "whatever",
+        "sorry",
+        "safe",
+        "sensitive",
+        "stuck",
+        "moved",
+        "touched",
+        "seen",
+        "heard",
+        "wanted",
+        "loved",
+        "important",
+        "mad",
+        "judged",
+        "attacked",
+        "controlled",
+        "ignored",
+        "rejected",
+        "cheated",
+        "dismissed",
+        "interrupted",
+        "blamed",
+        "replaced",
+        "forgotten",
+        "trapped",
+        "calm",
+        "secure",
+        "content",
+    ]
 )
 # After "feel": these begin a thought, not an emotion word.
 THOUGHT_STARTERS = frozenset(
-    """like that as you he she they we it this nobody everyone everything i i'm you're
-    he's she's they're we're it's there's my your his her our their the no""".split()
+    [
+        "like",
+        "that",
+        "as",
+        "you",
+        "he",
+        "she",
+        "they",
+        "we",
+        "it",
+        "this",
+        "nobody",
+        "everyone",
+        "everything",
+        "i",
+        "i'm",
+        "you're",
+        "he's",
+        "she's",
+        "they're",
+        "we're",
+        "it's",
+        "there's",
+        "my",
+        "your",
+        "his",
+        "her",
+        "our",
+        "their",
+        "the",
+        "no",
+    ]
 )
 
 
@@ -226,8 +462,12 @@ def _mostly_caps(tokens: list[Tok]) -> bool:
     return bool(letters) and sum(r.isupper() for r in letters) * 2 > len(letters)
 
 
-def _match(index: dict[str, list[tuple[tuple[str, ...], str, str | None]]], norms: list[str],
-           k: int, end: int) -> list[tuple[tuple[str, ...], str, str | None]]:
+def _match(
+    index: dict[str, list[tuple[tuple[str, ...], str, str | None]]],
+    norms: list[str],
+    k: int,
+    end: int,
+) -> list[tuple[tuple[str, ...], str, str | None]]:
     cands = index.get(norms[k])
     if not cands:
         return []
@@ -256,7 +496,10 @@ def _scan_sentence(doc: Doc, s: Sentence, lex: Lexicon, mostly_caps: bool) -> No
         if hit is not None:
             prev = toks[base + k - 1] if k > 0 else None
             hit.caps = (
-                prev is not None and not mostly_caps and prev.raw.isupper() and len(prev.raw) > 1
+                prev is not None
+                and not mostly_caps
+                and prev.raw.isupper()
+                and len(prev.raw) > 1
                 and prev.norm in MODIFIERS
             )
             hit.i += base
@@ -311,7 +554,7 @@ def _own(
     if kind == "fverb":
         return None
     first = norms[k]
-    if frame < 0 and (first in AMBIGUOUS or len(norms[k:j]) > 1 and norms[k] in AMBIGUOUS):
+    if frame < 0 and (first in AMBIGUOUS or (len(norms[k:j]) > 1 and norms[k] in AMBIGUOUS)):
         return None
     if frame >= 0 and norms[frame] not in FEEL_VERBS and norms[frame] not in {"was", "been"}:
         return None

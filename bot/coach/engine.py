@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.coach.analysis import (
-    AMBIGUOUS,
     MAX_CHARS,
     PARTNER,
     SELF,
@@ -42,35 +41,129 @@ EMPTY_REPLY = (
 
 # Most important first: the reply talks about the top one only, to stay short.
 PRIORITY = (
-    "safety", "empty", "not_english", "emoji_only", "sarcasm", "blame_frame", "faux_feeling",
-    "self_judgement", "dismissal", "defensive", "one_up", "fixing", "thought_not_feeling",
-    "wish_not_feeling", "urge_not_feeling", "we_statement", "speaking_for_partner",
-    "you_statement", "anger_only", "negated_feeling", "vague_feeling", "not_own_feeling",
-    "no_feeling", "no_acknowledgement", "missing_reflection", "missing_check", "no_i_statement",
+    "safety",
+    "empty",
+    "not_english",
+    "emoji_only",
+    "sarcasm",
+    "blame_frame",
+    "faux_feeling",
+    "self_judgement",
+    "dismissal",
+    "defensive",
+    "one_up",
+    "fixing",
+    "thought_not_feeling",
+    "wish_not_feeling",
+    "urge_not_feeling",
+    "we_statement",
+    "speaking_for_partner",
+    "you_statement",
+    "anger_only",
+    "negated_feeling",
+    "vague_feeling",
+    "not_own_feeling",
+    "no_feeling",
+    "no_acknowledgement",
+    "missing_reflection",
+    "missing_check",
+    "no_i_statement",
 )
 _RANK = {code: k for k, code in enumerate(PRIORITY)}
 
 QUESTION_LEAD = frozenset(
-    """can could shall should would will do did does are were have has when where what how
-    why if whether that which who""".split()
+    [
+        "can",
+        "could",
+        "shall",
+        "should",
+        "would",
+        "will",
+        "do",
+        "did",
+        "does",
+        "are",
+        "were",
+        "have",
+        "has",
+        "when",
+        "where",
+        "what",
+        "how",
+        "why",
+        "if",
+        "whether",
+        "that",
+        "which",
+        "who",
+    ]
 )
-REPORT_VERBS = frozenset("thinks says said wants feels told believes reckons".split())
+REPORT_VERBS = frozenset(
+    ["thinks", "says", "said", "wants", "feels", "told", "believes", "reckons"]
+)
 MIND_VERBS = frozenset(
-    """think thinks want wants feel feels know believe care hate love prefer mean wish
-    assume expect""".split()
+    [
+        "think",
+        "thinks",
+        "want",
+        "wants",
+        "feel",
+        "feels",
+        "know",
+        "believe",
+        "care",
+        "hate",
+        "love",
+        "prefer",
+        "mean",
+        "wish",
+        "assume",
+        "expect",
+    ]
 )
 MIND_SKIP = frozenset(
-    "don't never always just really obviously clearly secretly probably even don't".split()
+    [
+        "don't",
+        "never",
+        "always",
+        "just",
+        "really",
+        "obviously",
+        "clearly",
+        "secretly",
+        "probably",
+        "even",
+        "don't",
+    ]
 )
 WE_EDITS: dict[str, str] = {
-    "we": "I", "we're": "I'm", "we've": "I've", "we'd": "I'd", "we'll": "I'll",
+    "we": "I",
+    "we're": "I'm",
+    "we've": "I've",
+    "we'd": "I'd",
+    "we'll": "I'll",
 }
-WE_MODALS = {("should",): "I'd like us to", ("need", "to"): "I'd like us to",
-             ("have", "to"): "I'd like us to", ("must",): "I'd like us to",
-             ("ought", "to"): "I'd like us to", ("are",): "I am", ("were",): "I was",
-             ("both",): "I"}
-NEG_UNDO = {"don't": "", "do": "", "didn't": "", "wasn't": "was", "isn't": "is",
-            "aren't": "are", "weren't": "were", "not": "", "never": ""}
+WE_MODALS = {
+    ("should",): "I'd like us to",
+    ("need", "to"): "I'd like us to",
+    ("have", "to"): "I'd like us to",
+    ("must",): "I'd like us to",
+    ("ought", "to"): "I'd like us to",
+    ("are",): "I am",
+    ("were",): "I was",
+    ("both",): "I",
+}
+NEG_UNDO = {
+    "don't": "",
+    "do": "",
+    "didn't": "",
+    "wasn't": "was",
+    "isn't": "is",
+    "aren't": "are",
+    "weren't": "were",
+    "not": "",
+    "never": "",
+}
 
 
 @dataclass(frozen=True)
@@ -111,7 +204,9 @@ def _tool(tool: Tool | str) -> Tool:
     try:
         return Tool(tool)
     except ValueError:
-        raise ValueError(f"unknown tool {tool!r}; expected one of {[t.value for t in Tool]}")
+        raise ValueError(
+            f"unknown tool {tool!r}; expected one of {[t.value for t in Tool]}"
+        ) from None
 
 
 def coach(tool: Tool | str, text: str, *, safety: SafetyResources | None = None) -> Feedback:
@@ -136,8 +231,9 @@ def coach(tool: Tool | str, text: str, *, safety: SafetyResources | None = None)
             return _fixed(t, text, "emoji_only", (pos, pos + len(ch)), sug, msg)
         return _fixed(t, text, "empty", (0, len(text)), None, EMPTY_REPLY)
     if _not_english(doc, lex):
-        return _fixed(t, text, "not_english", (0, min(len(text), MAX_CHARS)), None,
-                      NOT_ENGLISH_REPLY)
+        return _fixed(
+            t, text, "not_english", (0, min(len(text), MAX_CHARS)), None, NOT_ENGLISH_REPLY
+        )
     judged = _RULES[t](doc, lex)
     issues = sorted(judged.issues, key=lambda i: (_RANK[i.code], i.span))
     issues = _dedupe(issues)[:MAX_FINDINGS]
@@ -148,8 +244,9 @@ def coach(tool: Tool | str, text: str, *, safety: SafetyResources | None = None)
     return Feedback(t.value, text, verdict, findings, reply, rewrite)
 
 
-def _fixed(t: Tool, text: str, code: str, span: tuple[int, int], sug: str | None,
-           reply: str) -> Feedback:
+def _fixed(
+    t: Tool, text: str, code: str, span: tuple[int, int], sug: str | None, reply: str
+) -> Feedback:
     return Feedback(t.value, text, "needs_work", (Finding(code, span, sug),), reply, None)
 
 
@@ -158,11 +255,13 @@ def _dedupe(issues: list[_Issue]) -> list[_Issue]:
     "not a big deal")."""
     out: list[_Issue] = []
     for i in issues:
-        if any(o.code == i.code and o.span[0] <= i.span[0] and i.span[1] <= o.span[1]
-               for o in out):
+        if any(o.code == i.code and o.span[0] <= i.span[0] and i.span[1] <= o.span[1] for o in out):
             continue
-        out = [o for o in out if not (o.code == i.code and i.span[0] <= o.span[0]
-                                      and o.span[1] <= i.span[1])]
+        out = [
+            o
+            for o in out
+            if not (o.code == i.code and i.span[0] <= o.span[0] and o.span[1] <= i.span[1])
+        ]
         out.append(i)
     return out
 
@@ -212,30 +311,62 @@ def _common(doc: Doc, *, feelings: bool) -> tuple[list[_Issue], set[int]]:
             if _sarcastic(doc, h):
                 used.add(id(h))
                 sug = h.value if h.kind in POS_KINDS else None
-                issues.append(_Issue(
-                    "sarcasm", doc.span(h.i, h.j), sug, _word(doc, h.i, h.j),
-                    rewrite=f"I feel {sug}." if sug else None))
+                issues.append(
+                    _Issue(
+                        "sarcasm",
+                        doc.span(h.i, h.j),
+                        sug,
+                        _word(doc, h.i, h.j),
+                        rewrite=f"I feel {sug}." if sug else None,
+                    )
+                )
                 continue
             if h.owner != "self" or h.wrapped:
                 continue
             if h.kind == "faux" and not h.negated:
                 used.add(id(h))
-                issues.append(_Issue("faux_feeling", doc.span(h.i, h.j), h.value,
-                                     _word(doc, h.i, h.j),
-                                     edits=_replace(doc, h.i, h.j, h.value)))
+                issues.append(
+                    _Issue(
+                        "faux_feeling",
+                        doc.span(h.i, h.j),
+                        h.value,
+                        _word(doc, h.i, h.j),
+                        edits=_replace(doc, h.i, h.j, h.value),
+                    )
+                )
             elif h.kind == "posflip" and h.negated:
                 used.add(id(h))
-                issues.append(_Issue("faux_feeling", doc.span(h.i, h.j), h.value,
-                                     _negated_words(doc, h), edits=_unnegate(doc, h)))
+                issues.append(
+                    _Issue(
+                        "faux_feeling",
+                        doc.span(h.i, h.j),
+                        h.value,
+                        _negated_words(doc, h),
+                        edits=_unnegate(doc, h),
+                    )
+                )
             elif h.kind == "self_judge" and not h.negated:
                 used.add(id(h))
-                issues.append(_Issue("self_judgement", doc.span(h.i, h.j), h.value,
-                                     _word(doc, h.i, h.j),
-                                     edits=_replace(doc, h.i, h.j, h.value)))
+                issues.append(
+                    _Issue(
+                        "self_judgement",
+                        doc.span(h.i, h.j),
+                        h.value,
+                        _word(doc, h.i, h.j),
+                        edits=_replace(doc, h.i, h.j, h.value),
+                    )
+                )
             elif feelings and h.kind == "pos" and h.negated and h.value:
                 used.add(id(h))
-                issues.append(_Issue("negated_feeling", doc.span(h.i, h.j), h.value,
-                                     _negated_words(doc, h), edits=_unnegate(doc, h)))
+                issues.append(
+                    _Issue(
+                        "negated_feeling",
+                        doc.span(h.i, h.j),
+                        h.value,
+                        _negated_words(doc, h),
+                        edits=_unnegate(doc, h),
+                    )
+                )
         for p in s.phrases:
             if p.category == "blame":
                 issues.append(_blame(doc, s, p.i, p.j))
@@ -257,8 +388,13 @@ def _blame(doc: Doc, s: Sentence, i: int, j: int) -> _Issue:
         end += 1
     verb = "I felt" if past else "I feel"
     a, b = toks[i].start, toks[end - 1].end
-    return _Issue("blame_frame", doc.span(i, j), verb, doc.text[a : doc.tokens[j - 1].end],
-                  edits=[(a, b, verb)])
+    return _Issue(
+        "blame_frame",
+        doc.span(i, j),
+        verb,
+        doc.text[a : doc.tokens[j - 1].end],
+        edits=[(a, b, verb)],
+    )
 
 
 def _replace(doc: Doc, i: int, j: int, new: str | None) -> list[tuple[int, int, str]]:
@@ -285,8 +421,12 @@ def _unnegate(doc: Doc, h: FeelHit) -> list[tuple[int, int, str]]:
 
 def _wrapper_issues(doc: Doc, has_real: bool) -> list[_Issue]:
     out: list[_Issue] = []
-    codes = {"thought": "thought_not_feeling", "wish": "wish_not_feeling",
-             "urge": "urge_not_feeling", "self_judge": "self_judgement"}
+    codes = {
+        "thought": "thought_not_feeling",
+        "wish": "wish_not_feeling",
+        "urge": "urge_not_feeling",
+        "self_judge": "self_judgement",
+    }
     for s in doc.sentences:
         for w in s.wrappers:
             if w.kind in {"wish", "urge"} and has_real:
@@ -294,17 +434,31 @@ def _wrapper_issues(doc: Doc, has_real: bool) -> list[_Issue]:
             if w.kind == "self_judge":
                 a = doc.tokens[w.feel_tok + 1].start  # "like a failure"
                 span = (doc.tokens[w.feel_tok + 2].start, doc.tokens[w.j - 1].end)
-                out.append(_Issue("self_judgement", span, w.value, doc.text[span[0]:span[1]],
-                                  edits=[(a, span[1], w.value)] if w.value else []))
+                out.append(
+                    _Issue(
+                        "self_judgement",
+                        span,
+                        w.value,
+                        doc.text[span[0] : span[1]],
+                        edits=[(a, span[1], w.value)] if w.value else [],
+                    )
+                )
                 continue
             if w.kind == "urge":
                 a = doc.tokens[w.feel_tok + 1].start
                 span = (a, doc.tokens[w.j - 1].end)
-                out.append(_Issue("urge_not_feeling", span, w.value, doc.text[span[0]:span[1]],
-                                  edits=[(a, span[1], w.value)] if w.value else []))
+                out.append(
+                    _Issue(
+                        "urge_not_feeling",
+                        span,
+                        w.value,
+                        doc.text[span[0] : span[1]],
+                        edits=[(a, span[1], w.value)] if w.value else [],
+                    )
+                )
                 continue
             span = doc.span(w.i, w.j if w.kind == "thought" else w.feel_tok + 2)
-            issue = _Issue(codes[w.kind], span, w.value, doc.text[span[0]:span[1]])
+            issue = _Issue(codes[w.kind], span, w.value, doc.text[span[0] : span[1]])
             if w.value and w.kind == "thought":
                 subj = doc.text[doc.tokens[w.i].start : doc.tokens[w.feel_tok].end]
                 issue.rewrite = f"{subj} {w.value}."
@@ -317,8 +471,15 @@ def _vague(doc: Doc, used: set[int]) -> list[_Issue]:
     for h in _own(doc):
         if h.kind == "vague" and id(h) not in used:
             sug = None if h.negated else h.value
-            out.append(_Issue("vague_feeling", doc.span(h.i, h.j), sug, _word(doc, h.i, h.j),
-                              edits=_replace(doc, h.i, h.j, sug)))
+            out.append(
+                _Issue(
+                    "vague_feeling",
+                    doc.span(h.i, h.j),
+                    sug,
+                    _word(doc, h.i, h.j),
+                    edits=_replace(doc, h.i, h.j, sug),
+                )
+            )
     return out
 
 
@@ -333,8 +494,9 @@ def _others_feeling(doc: Doc) -> FeelHit | None:
 def _requirement_issue(doc: Doc, default_code: str, sug: str | None = None) -> _Issue:
     other = _others_feeling(doc)
     if other is not None and default_code == "no_feeling":
-        return _Issue("not_own_feeling", doc.span(other.i, other.j), sug,
-                      _word(doc, other.i, other.j))
+        return _Issue(
+            "not_own_feeling", doc.span(other.i, other.j), sug, _word(doc, other.i, other.j)
+        )
     first = doc.sentences[0]
     span = (first.start, doc.sentences[-1].end) if doc.sentences else (0, len(doc.text))
     cue = sug
@@ -353,23 +515,33 @@ def _requirement_issue(doc: Doc, default_code: str, sug: str | None = None) -> _
 def _feeling_tool(doc: Doc, need: frozenset[str], tool: Tool) -> _Judged:
     issues, used = _common(doc, feelings=True)
     own = [h for h in _own(doc) if id(h) not in used and not h.negated]
-    real = [h for h in own if h.kind in REAL_KINDS and not (h.kind == "fverb" and h.value
-                                                           not in {"anger", "vulnerable",
-                                                                   "positive"})]
+    real = [
+        h
+        for h in own
+        if h.kind in REAL_KINDS
+        and not (h.kind == "fverb" and h.value not in {"anger", "vulnerable", "positive"})
+    ]
     issues += _wrapper_issues(doc, bool(real))
     issues += _vague(doc, used)
     if tool is Tool.DIG_IN:
-        soft = [h for h in real if h.kind == "vuln" or (h.kind == "fverb"
-                                                         and h.value == "vulnerable")]
-        anger = [h for h in real if h.kind == "anger" or (h.kind == "fverb"
-                                                           and h.value == "anger")]
+        soft = [
+            h for h in real if h.kind == "vuln" or (h.kind == "fverb" and h.value == "vulnerable")
+        ]
+        anger = [h for h in real if h.kind == "anger" or (h.kind == "fverb" and h.value == "anger")]
         met = bool(soft)
         if anger and not soft:
             h = anger[0]
             sug = h.value if h.kind == "anger" else "hurt"
             sent = _sentence_text(doc, h.i)
-            issues.append(_Issue("anger_only", doc.span(h.i, h.j), sug, _word(doc, h.i, h.j),
-                                 rewrite=f"{sent.rstrip(' .!')}, and underneath I feel {sug}."))
+            issues.append(
+                _Issue(
+                    "anger_only",
+                    doc.span(h.i, h.j),
+                    sug,
+                    _word(doc, h.i, h.j),
+                    rewrite=f"{sent.rstrip(' .!')}, and underneath I feel {sug}.",
+                )
+            )
         praise = _word(doc, soft[0].i, soft[0].j) if soft else ""
     else:
         met = bool(real)
@@ -391,24 +563,26 @@ def _listening_issues(doc: Doc) -> list[_Issue]:
         for p in s.phrases:
             if p.category not in codes:
                 continue
-            if p.j - p.i == 1 and p.category == "dismiss" and p.i not in (s.t0,) and (
-                p.j != s.t1
-            ):
+            if p.j - p.i == 1 and p.category == "dismiss" and p.i not in (s.t0,) and (p.j != s.t1):
                 continue  # "whatever you need" is kind; a lone "Whatever." is not
-            out.append(_Issue(codes[p.category], doc.span(p.i, p.j), None,
-                              _word(doc, p.i, p.j)))
+            out.append(_Issue(codes[p.category], doc.span(p.i, p.j), None, _word(doc, p.i, p.j)))
         # "I had a hard day too": the spotlight swings back to me
-        if s.t1 - s.t0 >= 3 and doc.tokens[s.t1 - 1].norm == "too" and any(
-            doc.tokens[k].norm in SELF for k in range(s.t0, s.t1)
+        if (
+            s.t1 - s.t0 >= 3
+            and doc.tokens[s.t1 - 1].norm == "too"
+            and any(doc.tokens[k].norm in SELF for k in range(s.t0, s.t1))
         ):
             out.append(_Issue("one_up", doc.span(s.t1 - 1, s.t1), None, "too"))
     return out
 
 
 def _partner_feelings(doc: Doc, used: set[int]) -> list[FeelHit]:
-    return [h for s in doc.sentences for h in s.feelings
-            if h.owner == "partner" and id(h) not in used and h.kind in REAL_KINDS | {
-                "faux", "vague"}]
+    return [
+        h
+        for s in doc.sentences
+        for h in s.feelings
+        if h.owner == "partner" and id(h) not in used and h.kind in REAL_KINDS | {"faux", "vague"}
+    ]
 
 
 def _tune_in(doc: Doc, lex: Lexicon) -> _Judged:
@@ -417,8 +591,11 @@ def _tune_in(doc: Doc, lex: Lexicon) -> _Judged:
     acks = [p for s in doc.sentences for p in s.phrases if p.category == "ack"]
     partner = _partner_feelings(doc, used)
     met = bool(acks or partner)
-    praise = _word(doc, acks[0].i, acks[0].j) if acks else (
-        _word(doc, partner[0].i, partner[0].j) if partner else "")
+    praise = (
+        _word(doc, acks[0].i, acks[0].j)
+        if acks
+        else (_word(doc, partner[0].i, partner[0].j) if partner else "")
+    )
     if not met and not issues:
         issues.append(_requirement_issue(doc, "no_acknowledgement"))
     for i in issues:
@@ -432,17 +609,25 @@ def _check_in(doc: Doc, lex: Lexicon) -> _Judged:
     issues += _listening_issues(doc)
     reflect = [p for s in doc.sentences for p in s.phrases if p.category == "reflect"]
     partner = _partner_feelings(doc, used)
-    checks = [p for s in doc.sentences for p in s.phrases if p.category == "check"]
+    checks: list[tuple[int, int]] = [
+        (p.i, p.j) for s in doc.sentences for p in s.phrases if p.category == "check"
+    ]
     for s in doc.sentences:
-        if s.question and s.t1 > s.t0 and doc.tokens[s.t1 - 1].norm in {
-            "right", "correct", "yeah", "yes", "true"
-        }:
-            checks.append(_phrase_at(s.t1 - 1))
+        # a tag question: "..., right?" / "correct?"
+        if (
+            s.question
+            and s.t1 > s.t0
+            and doc.tokens[s.t1 - 1].norm in {"right", "correct", "yeah", "yes", "true"}
+        ):
+            checks.append((s.t1 - 1, s.t1))
     # "So you'd like me to...": a "so" opening about them reflects what was heard
     so_you = any(
-        s.t1 > s.t0 and doc.tokens[s.t0].norm == "so"
-        and any(doc.tokens[k].norm in PARTNER or doc.tokens[k].norm == "your"
-                for k in range(s.t0 + 1, s.t1))
+        s.t1 > s.t0
+        and doc.tokens[s.t0].norm == "so"
+        and any(
+            doc.tokens[k].norm in PARTNER or doc.tokens[k].norm == "your"
+            for k in range(s.t0 + 1, s.t1)
+        )
         for s in doc.sentences
     )
     has_reflect = bool(reflect or partner or so_you)
@@ -458,16 +643,6 @@ def _check_in(doc: Doc, lex: Lexicon) -> _Judged:
             issue.rewrite = f"{body} - is that right?"
             issues.append(issue)
     return _Judged(issues, met, praise)
-
-
-@dataclass
-class _P:
-    i: int
-    j: int
-
-
-def _phrase_at(k: int) -> _P:  # type: ignore[return-value]
-    return _P(k, k + 1)
 
 
 def _move_in(doc: Doc, lex: Lexicon) -> _Judged:
@@ -517,13 +692,12 @@ def _we_issue(doc: Doc, s: Sentence, k: int) -> _Issue:
         return _Issue("we_statement", (toks[k].start, toks[k].end), "I", toks[k].raw)
     if t == "let's":
         a, b = toks[k].start, toks[k].end
-        return _Issue("we_statement", (a, b), "I'd like us to", toks[k].raw,
-                      edits=[(a, b, "I'd like us to")])
+        return _Issue(
+            "we_statement", (a, b), "I'd like us to", toks[k].raw, edits=[(a, b, "I'd like us to")]
+        )
     for seq, repl in WE_MODALS.items():
         n = len(seq)
-        if t == "we" and tuple(x.norm for x in toks[k + 1 : k + 1 + n]) == seq and (
-            k + n < s.t1
-        ):
+        if t == "we" and tuple(x.norm for x in toks[k + 1 : k + 1 + n]) == seq and (k + n < s.t1):
             a, b = toks[k].start, toks[k + n].end
             # "we should go" -> "I'd like us to go"; "we need to talk" -> "I'd like us to talk"
             return _Issue("we_statement", (a, b), repl, doc.text[a:b], edits=[(a, b, repl)])
@@ -543,7 +717,7 @@ def _you_issue(doc: Doc, s: Sentence, k: int) -> _Issue | None:
         return _Issue("speaking_for_partner", doc.span(k, m + 1), None, _word(doc, k, m + 1))
     if first_adv in {"always", "never"}:
         return _Issue("you_statement", doc.span(k, k + 2), "I'd like", _word(doc, k, k + 2))
-    if m < s.t1 and toks[m].norm in {"should", "must"} or (
+    if (m < s.t1 and toks[m].norm in {"should", "must"}) or (
         m + 1 < s.t1 and toks[m].norm in {"need", "have", "ought"} and toks[m + 1].norm == "to"
     ):
         end = m + 1 if toks[m].norm in {"should", "must"} else m + 2
@@ -606,7 +780,7 @@ _PARTIAL: dict[Tool, str] = {
     Tool.DROP_IN: 'Good: "{w}" is a real feeling.',
     Tool.TUNE_IN: "Good: you noticed their feeling.",
     Tool.CHECK_IN: "Good start on reflecting.",
-    Tool.MOVE_IN: "Good: you speak as \"I\" in part of it.",
+    Tool.MOVE_IN: 'Good: you speak as "I" in part of it.',
     Tool.DIG_IN: 'Good: "{w}" goes beneath the anger.',
     Tool.SHIFT_IN: 'Good: "{w}" is a word that connects.',
 }
@@ -629,26 +803,23 @@ _MESSAGES: dict[str, str] = {
     "wish_not_feeling": '"{w}" tells what you want to do, not what you feel. What is the '
     "feeling behind it: tired, low, anxious?",
     "urge_not_feeling": '"{w}" says what you want to do. Name the feeling under it{s}.',
-    "we_statement": '"{w}" speaks for both of you. Say what is true for you, then ask about '
-    "them.",
+    "we_statement": '"{w}" speaks for both of you. Say what is true for you, then ask about them.',
     "speaking_for_partner": '"{w}" speaks for your partner. Say what you feel or want, and '
     "ask what they think.",
     "you_statement": '"{w}" points at your partner. Say what you would like instead: '
     '"I\'d like...".',
-    "anger_only": 'Anger is real, and it is often the tip of the iceberg. What is underneath '
+    "anger_only": "Anger is real, and it is often the tip of the iceberg. What is underneath "
     '"{w}": hurt, loneliness, fear{s}?',
     "negated_feeling": '"{w}" says what you don\'t feel. Name what you do feel{s}.',
-    "vague_feeling": '"{w}" is a bit vague. A more precise word helps your partner understand'
-    "{s}.",
+    "vague_feeling": '"{w}" is a bit vague. A more precise word helps your partner understand{s}.',
     "not_own_feeling": 'That is about someone else\'s feeling ("{w}"). This practice is about '
     "yours: how do you feel?",
-    "no_acknowledgement": 'Try naming their feeling or asking about it: "It sounds like you\'re'
+    "no_acknowledgement": "Try naming their feeling or asking about it: \"It sounds like you're"
     ' ..." or "Help me understand...".',
     "missing_reflection": 'Reflect back what you heard first ("So you\'re saying..."), then '
     'check it ("Is that right?").',
     "missing_check": 'Now check it: add "Is that right?" so they can correct you.',
-    "no_i_statement": 'Speak from the "I" position: say what you feel or want, starting with '
-    '"I".',
+    "no_i_statement": 'Speak from the "I" position: say what you feel or want, starting with "I".',
 }
 _NO_FEELING: dict[Tool, str] = {
     Tool.DROP_IN: 'That sounds like a thought. Add a real emotion word: "I feel ..." (lonely, '
@@ -675,8 +846,11 @@ def _compose(t: Tool, judged: _Judged, issues: list[_Issue], rewrite: str | None
         if top.suggestion:
             msg += f' Maybe "{top.suggestion}"?'
     else:
-        sug = f' (maybe "{top.suggestion}")' if top.suggestion and top.code not in {
-            "blame_frame", "missing_check", "no_i_statement"} else ""
+        sug = (
+            f' (maybe "{top.suggestion}")'
+            if top.suggestion and top.code not in {"blame_frame", "missing_check", "no_i_statement"}
+            else ""
+        )
         msg = _MESSAGES[top.code].format(w=_clip(top.word), s=sug)
     parts.append(msg)
     if rewrite and len(rewrite) <= 220:
@@ -694,4 +868,4 @@ def _fit(parts: list[str]) -> str:
     return out if len(out) <= MAX_REPLY else out[: MAX_REPLY - 3].rstrip() + "..."
 
 
-__all__ = ["Feedback", "Finding", "coach", "AMBIGUOUS", "PARTNER"]
+__all__ = ["Feedback", "Finding", "coach"]

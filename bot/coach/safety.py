@@ -48,7 +48,8 @@ _PATTERNS: dict[Category, tuple[str, ...]] = {
         rf"\b{_AGENT}{_ADV}\s+(?:hurts|keeps hurting|is hurting)\s+me\b",
         rf"\b{_AGENT}\s+(?:is\s+|'s\s+)?(?:going to|gonna|will|might)\s+(?:hurt|hit|kill)\s+me\b",
         r"\bhurt me again\b",
-        r"\bi(?:'m| am) (?:scared|afraid|terrified) (?:of )?(?:him|her|my partner|my husband|my wife)\b",
+        r"\bi(?:'m| am) (?:scared|afraid|terrified) (?:of )?"
+        r"(?:him|her|my partner|my husband|my wife)\b",
         r"\bi (?:want to|am going to|'m going to|will) (?:hit|hurt|kill|stab) (?:him|her)\b",
     ),
     "abuse": (
@@ -210,9 +211,7 @@ def _node_line(node: yaml.Node, loc: tuple[int | str, ...]) -> int:
             if nxt is None:
                 break
             node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(
-            node.value
-        ):
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
         else:
             break

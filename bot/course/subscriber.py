@@ -35,7 +35,7 @@ class Subscriber:
     last_seen_at: float = 0.0
     paused_until: float = 0.0  # 0 with status paused: until they resume
     busy_until: float = 0.0  # a quiz or practice is open: lessons wait until then
-    deferred: bool = False  # a lesson is waiting for that quiz or practice to end
+    deferred_since: float = 0.0  # when the lesson now waiting for that quiz/practice fell due
     streak: int = 0
     streak_date: str = ""  # ISO local date of the last practice day
     catchup_week: str = ""  # ISO year-week whose one catch-up day is used

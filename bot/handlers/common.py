@@ -86,6 +86,6 @@ async def release_busy(context: Context, user_id: int) -> None:
     sub = await s.subscribers.get(user_id)
     if sub is None:
         return
-    await s.subscribers.update(user_id, busy_until=0.0, deferred=False)
-    if sub.deferred:
+    await s.subscribers.update(user_id, busy_until=0.0, deferred_since=0.0)
+    if sub.deferred_since:
         await s.due.sooner(user_id, s.clock.time())

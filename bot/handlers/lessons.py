@@ -28,11 +28,11 @@ EVENING = "19:00"
 
 
 def prompt_for(services: Services, sub: Subscriber, lesson: Lesson) -> str | None:
-    choose = services.extras.get("choose_prompt")
-    if choose is not None:
-        chosen: str | None = choose(sub, lesson)
-        return chosen
-    return lesson.prompts[0] if lesson.prompts else None
+    if not lesson.tool or not lesson.prompts:
+        return None
+    from bot.handlers.practice import prompt_index
+
+    return render.prompt_text(lesson, prompt_index(services, sub, lesson))
 
 
 async def send_lesson(

@@ -57,11 +57,16 @@ async def test_get_me(bot: Bot, api: LocalBotApi) -> None:
 
 async def test_send_message_with_reply_markup(bot: Bot, api: LocalBotApi) -> None:
     markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("Yes", callback_data="y"),
-          InlineKeyboardButton("No", callback_data="n")]]
+        [
+            [
+                InlineKeyboardButton("Yes", callback_data="y"),
+                InlineKeyboardButton("No", callback_data="n"),
+            ]
+        ]
     )
-    msg = await bot.send_message(USER, "Ready? <b>Ünïcode</b> & more", parse_mode="HTML",
-                                 reply_markup=markup)
+    msg = await bot.send_message(
+        USER, "Ready? <b>Ünïcode</b> & more", parse_mode="HTML", reply_markup=markup
+    )
     sent = api.last(USER)
     assert msg.message_id == sent.message_id
     assert sent.plain == "Ready? Ünïcode & more"

@@ -11,9 +11,20 @@ from bot.course.tools import Tool
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "coach_labelled.jsonl"
 HARD_CASES = {
-    "negation", "feel_like_failure", "feel_like_crying", "feel_like_thought", "past_tense",
-    "multi_sentence", "emoji", "typo_chat", "quoted_speech", "third_person", "sarcasm",
-    "long_input", "non_english", "empty",
+    "negation",
+    "feel_like_failure",
+    "feel_like_crying",
+    "feel_like_thought",
+    "past_tense",
+    "multi_sentence",
+    "emoji",
+    "typo_chat",
+    "quoted_speech",
+    "third_person",
+    "sarcasm",
+    "long_input",
+    "non_english",
+    "empty",
 }
 
 
@@ -27,7 +38,7 @@ def test_labelled_set_shape() -> None:
     per_tool = Counter(r["tool"] for r in rows)
     assert all(per_tool[t.value] >= 40 for t in Tool), per_tool
     assert {r["label"] for r in rows} == {"good", "needs_work"}
-    assert HARD_CASES <= {r["case"] for r in rows}
+    assert {r["case"] for r in rows} >= HARD_CASES
 
 
 def test_accuracy_and_precision_of_good() -> None:
@@ -41,7 +52,7 @@ def test_accuracy_and_precision_of_good() -> None:
             good_said += 1
             good_right += r["label"] == "good"
         if verdict != r["label"]:
-            wrong.append(f'{r["tool"]}: {r["text"][:60]!r} expected {r["label"]}')
+            wrong.append(f"{r['tool']}: {r['text'][:60]!r} expected {r['label']}")
     accuracy = correct / len(rows)
     precision = good_right / good_said
     assert accuracy >= 0.95, (accuracy, wrong)

@@ -15,30 +15,42 @@ def _run(lines: list[str]) -> tuple[int, list[dict[str, object]]]:
 
 
 def test_good_and_needs_work_records() -> None:
-    code, recs = _run([
-        json.dumps({"tool": "drop_in", "text": "I feel lonely tonight."}),
-        json.dumps({"tool": "shift_in", "text": "I feel betrayed."}),
-    ])
+    code, recs = _run(
+        [
+            json.dumps({"tool": "drop_in", "text": "I feel lonely tonight."}),
+            json.dumps({"tool": "shift_in", "text": "I feel betrayed."}),
+        ]
+    )
     assert code == 0
-    assert recs[0] == {"tool": "drop_in", "text": "I feel lonely tonight.", "verdict": "good",
-                       "findings": [], "reply": recs[0]["reply"]}
+    assert recs[0] == {
+        "tool": "drop_in",
+        "text": "I feel lonely tonight.",
+        "verdict": "good",
+        "findings": [],
+        "reply": recs[0]["reply"],
+    }
     assert recs[1]["verdict"] == "needs_work"
-    assert recs[1]["findings"] == [{"code": "faux_feeling", "span": [7, 15],
-                                    "suggestion": "hurt"}]
+    assert recs[1]["findings"] == [{"code": "faux_feeling", "span": [7, 15], "suggestion": "hurt"}]
     assert set(recs[1]) == {"tool", "text", "verdict", "findings", "reply"}
 
 
 def test_malformed_lines_are_reported_and_processing_continues() -> None:
-    code, recs = _run([
-        "not json",
-        json.dumps({"tool": "nope", "text": "x"}),
-        json.dumps({"tool": "drop_in"}),
-        json.dumps(["drop_in", "x"]),
-        json.dumps({"tool": "drop_in", "text": "I feel sad"}),
-    ])
+    code, recs = _run(
+        [
+            "not json",
+            json.dumps({"tool": "nope", "text": "x"}),
+            json.dumps({"tool": "drop_in"}),
+            json.dumps(["drop_in", "x"]),
+            json.dumps({"tool": "drop_in", "text": "I feel sad"}),
+        ]
+    )
     assert code == 1
-    assert [r.get("error", "")[:7] for r in recs[:4]] == ["line 1:", "line 2:", "line 3:",
-                                                          "line 4:"]
+    assert [r.get("error", "")[:7] for r in recs[:4]] == [
+        "line 1:",
+        "line 2:",
+        "line 3:",
+        "line 4:",
+    ]
     assert recs[4]["verdict"] == "good"
 
 

@@ -52,8 +52,7 @@ def test_feel_like_wraps_a_thought() -> None:
 
 def test_feel_that_and_feel_you_are_thoughts() -> None:
     assert _finding(coach("drop_in", "I feel that we should talk more."), "thought_not_feeling")
-    assert _finding(coach("drop_in", "I feel you don't care about my work."),
-                    "thought_not_feeling")
+    assert _finding(coach("drop_in", "I feel you don't care about my work."), "thought_not_feeling")
 
 
 def test_negated_wish_is_not_a_feeling() -> None:
@@ -219,9 +218,17 @@ def test_dig_in() -> None:
 
 @pytest.mark.parametrize(
     ("word", "alt"),
-    [("betrayed", "hurt"), ("abandoned", "lonely"), ("deprioritized", "unimportant"),
-     ("rejected", "hurt"), ("ignored", "lonely"), ("neglected", "lonely"), ("used", "hurt"),
-     ("unappreciated", "unimportant"), ("judged", "insecure")],
+    [
+        ("betrayed", "hurt"),
+        ("abandoned", "lonely"),
+        ("deprioritized", "unimportant"),
+        ("rejected", "hurt"),
+        ("ignored", "lonely"),
+        ("neglected", "lonely"),
+        ("used", "hurt"),
+        ("unappreciated", "unimportant"),
+        ("judged", "insecure"),
+    ],
 )
 def test_shift_in_swaps(word: str, alt: str) -> None:
     fb = coach("shift_in", f"I feel {word}.")

@@ -31,8 +31,13 @@ def test_recall_and_false_positive_rate() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["I could kill him for eating my fries", "this traffic is killing me",
-     "I'm dying to see you", "You make me so angry.", "I'm furious that you forgot."],
+    [
+        "I could kill him for eating my fries",
+        "this traffic is killing me",
+        "I'm dying to see you",
+        "You make me so angry.",
+        "I'm furious that you forgot.",
+    ],
 )
 def test_hyperbole_passes(text: str) -> None:
     assert screen(text) is None
@@ -40,11 +45,13 @@ def test_hyperbole_passes(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "category"),
-    [("he hit me last night", "violence"),
-     ("she threatens to take the kids if I leave", "threat"),
-     ("I don't want to be alive anymore", "self_harm"),
-     ("he won't let me see my friends or have money", "coercion"),
-     ("He calls me worthless every day.", "abuse")],
+    [
+        ("he hit me last night", "violence"),
+        ("she threatens to take the kids if I leave", "threat"),
+        ("I don't want to be alive anymore", "self_harm"),
+        ("he won't let me see my friends or have money", "coercion"),
+        ("He calls me worthless every day.", "abuse"),
+    ],
 )
 def test_disclosures_hit(text: str, category: str) -> None:
     hit = screen(text)
