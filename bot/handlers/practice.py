@@ -16,7 +16,6 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks as cb
-from bot.render import prompt_text
 from bot.coach.engine import coach
 from bot.course.models import Lesson
 from bot.course.subscriber import Status, Subscriber, record_practice
@@ -30,6 +29,7 @@ from bot.handlers.common import (
     reply,
     subscriber,
 )
+from bot.render import prompt_text
 from bot.services import Services, svc
 from bot.store.practice import Exchange, PracticeStore
 from scheduler.timing import local_date, zone

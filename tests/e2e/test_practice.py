@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from tests.harness import BotHarness, lesson_footer
+from tests.harness import BotHarness
 
 USER = 1201
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
