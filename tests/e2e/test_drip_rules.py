@@ -78,7 +78,7 @@ async def test_one_nudge_after_three_silent_days(redis_url: str, redis: Redis) -
             bot.clock.travel(86400)
             await bot.tick()
         assert nudge_count() == 1
-        await bot.say(USER, "hello", "Thanks for writing")  # back: the nudge is re-armed
+        await bot.say(USER, "/progress", "Your progress")  # back: the nudge is re-armed
         for _ in range(2):
             bot.clock.travel(86400)
             await bot.tick()

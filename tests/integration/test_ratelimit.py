@@ -285,6 +285,24 @@ async def test_a_reserved_slot_is_void_after_a_pause(redis: Redis) -> None:
     assert ft.sleeps == [0.1, 0.9]
 
 
+async def test_a_late_wake_gives_the_slot_up(redis: Redis) -> None:
+    ft = FakeTime()
+
+    async def stalling_sleep(seconds: float) -> None:
+        await ft.sleep(seconds)
+        if len(ft.sleeps) == 1:
+            ft.us += 50_000  # the event loop stalled 50 ms past the slot
+
+    limiter = RedisRateLimiter(
+        redis, KEYS, global_rate=10, headroom=0, per_chat_interval=0.05,
+        sleep=stalling_sleep, now_us=ft.now_us,
+    )
+    await limiter.acquire(1)
+    await limiter.acquire(2)  # slot at +0.1 s, woke at +0.15 s: a fresh slot at +0.2 s
+    assert ft.sleeps == [0.1, 0.05]
+    assert limiter.voided_slots == 1
+
+
 async def test_media_group_costs_one_slot_per_item(redis: Redis) -> None:
     ft = FakeTime()
     limiter = RedisRateLimiter(
