@@ -195,7 +195,9 @@ async def limiter_mode(args: argparse.Namespace) -> dict[str, Any]:
         srv.command(f"strict {rate} 1")
         redis = make_redis(url, max_connections=args.concurrency)
         keys = Keys(f"bench{os.getpid()}")  # a fresh budget, even on a shared REDIS_URL
-        limiter = RedisRateLimiter(redis, keys, global_rate=rate, headroom=args.headroom)
+        limiter = RedisRateLimiter(redis, keys, global_rate=rate)
+        if args.headroom is not None:
+            limiter = RedisRateLimiter(redis, keys, global_rate=rate, headroom=args.headroom)
         bot: ExtBot[Any] = ExtBot(
             TOKEN,
             base_url=srv.base_url,
@@ -235,7 +237,7 @@ async def limiter_mode(args: argparse.Namespace) -> dict[str, Any]:
     result = {
         "bench": "limiter",
         "global_rate": rate,
-        "headroom": args.headroom,
+        "headroom": limiter.headroom,
         "chats": args.messages,
         "concurrency": args.concurrency,
         "seconds": round(elapsed, 2),
@@ -244,6 +246,7 @@ async def limiter_mode(args: argparse.Namespace) -> dict[str, Any]:
         "n_429": after["n_429"] - before["n_429"],
         "failed": failed,
         "client_cpu_us_per_send": round(cpu / max(sent, 1) * 1e6, 1),
+        "voided_slots": limiter.voided_slots,
     }
     print(
         f"limiter: {result['achieved_per_s']} msg/s of {rate:.0f}, sent {sent}, "
@@ -259,7 +262,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--headroom", type=float, default=0.0, help="limiter headroom share")
+    parser.add_argument("--headroom", type=float, default=None, help="limiter headroom share")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve())

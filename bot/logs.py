@@ -36,4 +36,5 @@ def setup_logging(level: str, *, json_logs: bool = False) -> None:
     root.setLevel(level)
     # httpx logs every request URL (with the token) at INFO: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances" only says a tick outlasted the interval.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

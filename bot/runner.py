@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -16,8 +18,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from telegram import Update
 
-from bot.app import BotApplication, build_application
+from bot.app import PROCESS_ID, BotApplication, build_application
 from bot.course.loader import load_content
+from bot.leader import Lease
 from bot.settings import Settings
 from bot.store.connection import make_redis
 from scheduler.clock import Clock
@@ -85,6 +88,9 @@ def run_real(settings: Settings) -> int:
         )
         return 2
     app = build_application(settings, clock=Clock(), redis=redis, content=content)
+    if not settings.WEBHOOK_URL:
+        asyncio.run(serve_polling(app, redis))
+        return 0
     if settings.WEBHOOK_URL:
         from urllib.parse import urlparse
 
@@ -97,9 +103,49 @@ def run_real(settings: Settings) -> int:
             secret_token=settings.WEBHOOK_SECRET,
             allowed_updates=Update.ALL_TYPES,
         )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
+
+
+LEASE_CHECK = 5.0
+
+
+async def serve_polling(app: BotApplication, redis: Redis) -> None:
+    """Run until SIGTERM/SIGINT. Every replica ticks; the lease holder also polls."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    lease = Lease(redis, app.services.keys.poller(), PROCESS_ID)
+    async with app:
+        await app.start()
+        updater = app.updater
+        assert updater is not None
+        try:
+            while not stop.is_set():
+                leader = await _hold(lease)
+                if leader and not updater.running:
+                    log.info("this process now long-polls Telegram")
+                    await updater.start_polling(allowed_updates=Update.ALL_TYPES)
+                elif not leader and updater.running:
+                    log.warning("lost the polling lease; another process polls now")
+                    await updater.stop()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), LEASE_CHECK)
+        finally:
+            log.info("shutting down")
+            if updater.running:
+                await updater.stop()
+            await app.stop()
+            with contextlib.suppress(RedisError, OSError):
+                await lease.release()
+
+
+async def _hold(lease: Lease) -> bool:
+    try:
+        return await lease.hold()
+    except (RedisError, OSError):  # Redis away: keep whatever we were doing
+        log.warning("cannot reach Redis to renew the polling lease")
+        return False
 
 
 async def run_sandbox(settings: Settings) -> int:

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     LOG_JSON: bool = False
     BROADCAST_RATE: float = Field(default=30.0, gt=0, le=1000)
     PAID_BROADCAST: bool = False
+    PER_CHAT_INTERVAL: float = Field(default=1.0, ge=0, le=60)
     TICK_SECONDS: float = Field(default=5.0, gt=0, le=300)
 
     @field_validator("OPERATOR_IDS", mode="before")

@@ -48,7 +48,7 @@ class DripEngine:
         send_lesson: SendLesson,
         send_nudge: SendNudge,
         batch: int = 500,
-        concurrency: int = 16,
+        concurrency: int = 64,
     ) -> None:
         self.clock = clock
         self.subscribers = subscribers
@@ -138,7 +138,8 @@ class DripEngine:
             )
             if has_more_lessons(updated, course.last_day):
                 tz = zone(sub.timezone)
-                await self.due.schedule(user_id, self.next_regular(now, sub.send_time, tz))
+                nxt = self.next_regular(fell_due, now, sub.send_time, tz)
+                await self.due.schedule(user_id, nxt)
             else:
                 await self.due.cancel(user_id)
         elif outcome == Outcome.BLOCKED:
@@ -150,9 +151,13 @@ class DripEngine:
             await self.due.schedule(user_id, now + RETRY_FAILED)
 
     @staticmethod
-    def next_regular(now: float, send_time: str, tz: tzinfo) -> float:
-        when = datetime.fromtimestamp(now, tz=UTC)
-        return next_day_local(when, send_time, tz).timestamp()
+    def next_regular(fell_due: float, now: float, send_time: str, tz: tzinfo) -> float:
+        """The day after the slot this lesson belonged to, so a late send keeps the rhythm;
+        after downtime that slot is long past: then tomorrow's (no burst, one a local day)."""
+        slot = next_day_local(datetime.fromtimestamp(fell_due, tz=UTC), send_time, tz)
+        if slot.timestamp() > now:
+            return slot.timestamp()
+        return next_day_local(datetime.fromtimestamp(now, tz=UTC), send_time, tz).timestamp()
 
     async def _nudge(self, user_id: int, report: TickReport) -> None:
         sub = await self.subscribers.get(user_id)

@@ -40,7 +40,7 @@ return false
 
 
 class DueQueue:
-    def __init__(self, redis: Redis, key: str, *, lease: float = 120.0) -> None:
+    def __init__(self, redis: Redis, key: str, *, lease: float = 600.0) -> None:
         self.redis = redis
         self.key = key
         self.lease = lease

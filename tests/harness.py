@@ -17,9 +17,7 @@ from bot.course.models import Content
 from bot.sandbox.botapi import LocalBotApi, SentMessage
 from bot.settings import Settings
 from bot.store.connection import make_redis
-from bot.store.keys import Keys
 from scheduler.clock import ManualClock
-from scheduler.ratelimit import RedisRateLimiter
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 OPERATOR = 4242
@@ -59,7 +57,6 @@ class BotHarness:
         self.operators = operators
         self.extra_settings = settings
         self.app: BotApplication | None = None
-        self.per_chat_interval = 0.01
         self.redis: Redis | None = None
 
     async def __aenter__(self) -> BotHarness:
@@ -78,27 +75,20 @@ class BotHarness:
             "REDIS_URL": self.redis_url,
             "OPERATOR_IDS": self.operators,
             "ALLOW_TIME_TRAVEL": True,
+            # Real limiter, short per-chat spacing: the suite tests behaviour, not Telegram's pace.
+            "PER_CHAT_INTERVAL": 0.01,
             **self.extra_settings,
         }
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     async def start_bot(self) -> None:
         self.redis = make_redis(self.redis_url)
-        settings = self.settings()
-        # Real limiter, short per-chat spacing: the suite tests behaviour, not Telegram's pace.
-        limiter = RedisRateLimiter(
-            self.redis,
-            Keys(settings.REDIS_PREFIX),
-            global_rate=settings.BROADCAST_RATE,
-            per_chat_interval=self.per_chat_interval,
-        )
         self.app = build_application(
-            settings,
+            self.settings(),
             clock=self.clock,
             redis=self.redis,
             content=content(),
             run_ticks=False,
-            rate_limiter=limiter,
         )
         await self.app.initialize()
         await self.app.start()

@@ -20,6 +20,8 @@ share a Redis Cluster slot, which keeps multi-key scripts legal there.
 | <p>:subs                           | set    | every user id with a subscriber record          |
 | <p>:clock                          | string | time-travel offset in seconds (sandbox/tests)   |
 | <p>:stats:*                        | hash   | anonymous counters (funnel, safety, quiz)        |
+| <p>:hb                             | hash   | process id -> wall time of its last tick         |
+| <p>:poller                         | string | the one process allowed to long-poll (lease)     |
 | <p>:bc:*                           | *      | broadcasts (see scheduler/broadcast.py)          |
 | <p>:rl:*                           | string | shared send budget (see scheduler/ratelimit.py) |
 | <p>:upd:<update id>                | string | update de-duplication marker (1 day TTL)        |
@@ -88,6 +90,12 @@ class Keys:
 
     def clock(self) -> str:
         return f"{self.prefix}:clock"
+
+    def poller(self) -> str:
+        return f"{self.prefix}:poller"
+
+    def heartbeat(self) -> str:
+        return f"{self.prefix}:hb"
 
     def counters(self, name: str) -> str:
         return f"{self.prefix}:stats:{name}"

@@ -170,9 +170,7 @@ async def test_retry_after_pauses_every_process(redis: Redis, redis2: Redis) -> 
 
 async def test_retry_after_is_reraised_after_max_retries(redis: Redis) -> None:
     # every attempt counts against the chat too: a short chat interval keeps the test fast
-    limiter = RedisRateLimiter(
-        redis, KEYS, global_rate=100, per_chat_interval=0.02, max_retries=2
-    )
+    limiter = RedisRateLimiter(redis, KEYS, global_rate=100, per_chat_interval=0.02, max_retries=2)
     cb = Recorder()
     cb.fail_with.extend(RetryAfter(timedelta(milliseconds=20)) for _ in range(5))
     with pytest.raises(RetryAfter):
@@ -188,9 +186,7 @@ async def test_retry_after_is_reraised_after_max_retries(redis: Redis) -> None:
         )
 
 
-async def test_lessons_get_through_promptly_while_bulk_floods(
-    redis: Redis, redis2: Redis
-) -> None:
+async def test_lessons_get_through_promptly_while_bulk_floods(redis: Redis, redis2: Redis) -> None:
     rate = 50
     a = RedisRateLimiter(redis, KEYS, global_rate=rate, reserve_share=0.3)
     b = RedisRateLimiter(redis2, KEYS, global_rate=rate, reserve_share=0.3)
@@ -277,7 +273,12 @@ async def test_a_reserved_slot_is_void_after_a_pause(redis: Redis) -> None:
         await ft.sleep(seconds)
 
     limiter = RedisRateLimiter(
-        redis, KEYS, global_rate=10, headroom=0, per_chat_interval=0.05, sleep=sleep,
+        redis,
+        KEYS,
+        global_rate=10,
+        headroom=0,
+        per_chat_interval=0.05,
+        sleep=sleep,
         now_us=ft.now_us,
     )
     await limiter.acquire(1)
@@ -294,8 +295,13 @@ async def test_a_late_wake_gives_the_slot_up(redis: Redis) -> None:
             ft.us += 50_000  # the event loop stalled 50 ms past the slot
 
     limiter = RedisRateLimiter(
-        redis, KEYS, global_rate=10, headroom=0, per_chat_interval=0.05,
-        sleep=stalling_sleep, now_us=ft.now_us,
+        redis,
+        KEYS,
+        global_rate=10,
+        headroom=0,
+        per_chat_interval=0.05,
+        sleep=stalling_sleep,
+        now_us=ft.now_us,
     )
     await limiter.acquire(1)
     await limiter.acquire(2)  # slot at +0.1 s, woke at +0.15 s: a fresh slot at +0.2 s
@@ -317,7 +323,12 @@ async def test_media_group_costs_one_slot_per_item(redis: Redis) -> None:
 async def test_bulk_takes_a_ticket_when_its_share_binds(redis: Redis) -> None:
     ft = FakeTime()
     limiter = RedisRateLimiter(
-        redis, KEYS, global_rate=10, headroom=0, reserve_share=0.5, sleep=ft.sleep,
+        redis,
+        KEYS,
+        global_rate=10,
+        headroom=0,
+        reserve_share=0.5,
+        sleep=ft.sleep,
         now_us=ft.now_us,
     )
     await limiter.acquire(1, priority="lesson")  # marks non-bulk traffic as active
@@ -362,11 +373,25 @@ async def test_free_methods_pass_through_a_pause(redis: Redis) -> None:
 
 
 def test_which_methods_count() -> None:
-    for counted in ("sendMessage", "sendDocument", "sendPhoto", "copyMessage",
-                    "forwardMessages", "editMessageText", "sendMediaGroup", "stopPoll"):
+    for counted in (
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "copyMessage",
+        "forwardMessages",
+        "editMessageText",
+        "sendMediaGroup",
+        "stopPoll",
+    ):
         assert is_counted(counted), counted
-    for free in ("getMe", "getUpdates", "answerCallbackQuery", "sendChatAction",
-                 "deleteMessage", "setMyCommands"):
+    for free in (
+        "getMe",
+        "getUpdates",
+        "answerCallbackQuery",
+        "sendChatAction",
+        "deleteMessage",
+        "setMyCommands",
+    ):
         assert not is_counted(free), free
 
 

@@ -124,9 +124,7 @@ def test_render_html() -> None:
     )
     assert render_html('<a href="https://x.org">https://x.org</a>') == "https://x.org"
     assert render_html('<a href="https://x.org">site</a>') == "site (https://x.org)"
-    assert render_html("<pre>x = 1\ny &lt; 2</pre> <code>a&amp;b</code>") == (
-        "x = 1\ny < 2 a&b"
-    )
+    assert render_html("<pre>x = 1\ny &lt; 2</pre> <code>a&amp;b</code>") == ("x = 1\ny < 2 a&b")
 
 
 def test_render_message_and_sizes() -> None:
