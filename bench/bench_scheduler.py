@@ -277,7 +277,9 @@ async def load_user_data(url: str, keys: Keys, pop: Population, fraction: float)
     try:
         for start in range(0, len(pop.ud_ids), CHUNK):
             batch = pop.ud_ids[start : start + CHUNK]
-            await pipe.send([_resp(["SET", keys.user_data(uid), payload]) for uid in batch])
+            await pipe.send(
+                [_resp(["HSET", keys.user_data_all(), str(uid), payload]) for uid in batch]
+            )
     finally:
         await pipe.close()
 

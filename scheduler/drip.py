@@ -26,6 +26,27 @@ SendLesson = Callable[[Subscriber, Lesson], Awaitable[Outcome]]
 SendNudge = Callable[[Subscriber, int], Awaitable[Outcome]]
 
 
+class _Bookings:
+    """Delivery results waiting to be written: flushed every `size` results, so a crash repeats
+    at most the sends in flight plus one small unflushed group, never a whole batch."""
+
+    def __init__(self, subscribers: SubscriberStore, due_key: str, size: int) -> None:
+        self.subscribers = subscribers
+        self.due_key = due_key
+        self.size = size
+        self.rows: list[tuple[int, dict[str, object], float | None]] = []
+
+    async def add(self, user_id: int, changes: dict[str, object], when: float | None) -> None:
+        self.rows.append((user_id, changes, when))
+        if len(self.rows) >= self.size:
+            await self.flush()
+
+    async def flush(self) -> None:
+        rows, self.rows = self.rows, []
+        if rows:
+            await self.subscribers.update_and_book(rows, self.due_key)
+
+
 @dataclass
 class TickReport:
     claimed: int = 0
@@ -61,6 +82,7 @@ class DripEngine:
         self._gate = asyncio.Semaphore(concurrency)
         self._lock = asyncio.Lock()
         self.ticks = 0
+        self.flush_every = 32
 
     async def tick(self) -> TickReport:
         """Deliver everything due now. Ticks in one process never overlap."""
@@ -70,7 +92,19 @@ class DripEngine:
             while True:
                 claimed = await self.due.claim(now, self.batch)
                 report.claimed += len(claimed)
-                await asyncio.gather(*(self._one(uid, fell, now, report) for uid, fell in claimed))
+                # One round trip reads the whole batch; each person's result is written as
+                # soon as their send is done, so a crash repeats only sends in flight.
+                subs = await self.subscribers.get_many([uid for uid, _ in claimed])
+                book = _Bookings(self.subscribers, self.due.key, self.flush_every)
+                try:
+                    await asyncio.gather(
+                        *(
+                            self._one(uid, fell, now, report, subs.get(uid), book)
+                            for uid, fell in claimed
+                        )
+                    )
+                finally:
+                    await book.flush()
                 if len(claimed) < self.batch:
                     break
             for uid, _ in await self.idle.claim(now, self.batch):
@@ -86,24 +120,41 @@ class DripEngine:
         # Claim through the queue so a concurrent tick elsewhere cannot send it too.
         fell = await self.due.claim_one(user_id, now)
         if fell is not None:
-            await self._one(user_id, fell, now, report)
+            book = _Bookings(self.subscribers, self.due.key, 1)
+            await self._one(user_id, fell, now, report, await self.subscribers.get(user_id), book)
+            await book.flush()
         if report.sent:
             return Outcome.SENT
         if report.blocked:
             return Outcome.BLOCKED
         return Outcome.FAILED if report.failed else None
 
-    async def _one(self, user_id: int, fell_due: float, now: float, report: TickReport) -> None:
+    async def _one(
+        self,
+        user_id: int,
+        fell_due: float,
+        now: float,
+        report: TickReport,
+        sub: Subscriber | None,
+        book: _Bookings,
+    ) -> None:
         async with self._gate:
             try:
-                await self._deliver(user_id, fell_due, now, report)
+                await self._deliver(user_id, fell_due, now, report, sub, book)
             except Exception:  # one person's failure must not stop everyone else's lesson
                 log.exception("delivery to a subscriber failed; retrying later")
                 report.failed += 1
                 await self.due.schedule(user_id, now + RETRY_FAILED)
 
-    async def _deliver(self, user_id: int, fell_due: float, now: float, report: TickReport) -> None:
-        sub = await self.subscribers.get(user_id)
+    async def _deliver(
+        self,
+        user_id: int,
+        fell_due: float,
+        now: float,
+        report: TickReport,
+        sub: Subscriber | None,
+        book: _Bookings,
+    ) -> None:
         if sub is None:
             await self.due.cancel(user_id)
             return
@@ -128,20 +179,18 @@ class DripEngine:
         if outcome == Outcome.SENT:
             report.sent += 1
             updated = after_lesson_sent(sub, lesson.day, now, course.last_day)
-            await self.subscribers.update(
-                user_id,
-                last_sent_day=updated.last_sent_day,
-                next_day=updated.next_day,
-                last_sent_at=updated.last_sent_at,
-                finished_at=updated.finished_at,
-                deferred_since=0.0,
-            )
+            nxt = None
             if has_more_lessons(updated, course.last_day):
-                tz = zone(sub.timezone)
-                nxt = self.next_regular(fell_due, now, sub.send_time, tz)
-                await self.due.schedule(user_id, nxt)
-            else:
-                await self.due.cancel(user_id)
+                nxt = self.next_regular(fell_due, now, sub.send_time, zone(sub.timezone))
+            changes: dict[str, object] = {
+                "last_sent_day": updated.last_sent_day,
+                "next_day": updated.next_day,
+                "last_sent_at": updated.last_sent_at,
+                "finished_at": updated.finished_at,
+            }
+            if sub.deferred_since:
+                changes["deferred_since"] = 0.0
+            await book.add(user_id, changes, nxt)
         elif outcome == Outcome.BLOCKED:
             report.blocked += 1
             await self.subscribers.update(user_id, status=Status.BLOCKED, updated_at=now)

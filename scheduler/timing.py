@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,8 +46,10 @@ def parse_timezone(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=2048)
 def zone(name: str) -> tzinfo:
-    """Canonical zone names from parse_timezone back to a tzinfo."""
+    """Canonical zone names from parse_timezone back to a tzinfo (cached: ZoneInfo keeps only
+    a few zones hot, and the scheduler asks for one per subscriber)."""
     if name.startswith("UTC") and len(name) > 3:
         sign = 1 if name[3] == "+" else -1
         hours, minutes = int(name[4:6]), int(name[7:9])

@@ -17,6 +17,7 @@ from bot.course.models import Content
 from bot.sandbox.botapi import LocalBotApi, SentMessage
 from bot.settings import Settings
 from bot.store.connection import make_redis
+from bot.store.subscribers import decode
 from scheduler.clock import ManualClock
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
@@ -189,7 +190,7 @@ class BotHarness:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 5
         while True:
-            data: dict[str, str] = await self.redis.hgetall(key)
+            data = decode(await self.redis.hgetall(key))
             if all(data.get(k) == v for k, v in expected.items()):
                 return data
             if loop.time() > deadline:

@@ -147,7 +147,6 @@ async def forget_button(update: Update, context: Context) -> int:
     for hook in s.extras.get("forget_hooks", []):
         await hook(user.id)
     context.application.drop_user_data(user.id)
-    context.application.drop_chat_data(user.id)
     forget_cached()
     log.info("subscriber erased their data")
     await edit_or_send(

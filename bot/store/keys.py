@@ -7,12 +7,11 @@ share a Redis Cluster slot, which keeps multi-key scripts legal there.
 | key                                | type   | holds                                          |
 |------------------------------------|--------|------------------------------------------------|
 | <p>:{u<id>}:sub                    | hash   | the subscriber record (status, tz, time, day)  |
-| <p>:{u<id>}:ud                     | string | PTB user_data (JSON)                            |
 | <p>:{u<id>}:quiz                   | hash   | answers of the quiz in progress                 |
 | <p>:{u<id>}:quizhist               | list   | completed quiz results (JSON), oldest first     |
 | <p>:{u<id>}:practice               | hash   | the open practice exchange (TTL)                |
 | <p>:{u<id>}:stats                  | hash   | per-user counters (practice per tool, good)     |
-| <p>:cd:<chat id>                   | string | PTB chat_data (JSON)                            |
+| <p>:ud                             | hash   | PTB user_data: user id -> JSON (one HGETALL at start) |
 | <p>:conv:<name>                    | hash   | PTB conversation states, field = JSON key       |
 | <p>:bd                             | string | PTB bot_data (JSON)                             |
 | <p>:due                            | zset   | user id -> next due unix time (daily lessons)   |
@@ -42,9 +41,6 @@ class Keys:
     def sub(self, user_id: int) -> str:
         return self._user(user_id, "sub")
 
-    def user_data(self, user_id: int) -> str:
-        return self._user(user_id, "ud")
-
     def quiz(self, user_id: int) -> str:
         return self._user(user_id, "quiz")
 
@@ -61,14 +57,8 @@ class Keys:
         """Matches every per-user key: /forget deletes what this finds."""
         return f"{self.prefix}:{{u{user_id}}}:*"
 
-    def chat_data(self, chat_id: int) -> str:
-        return f"{self.prefix}:cd:{chat_id}"
-
-    def chat_data_pattern(self) -> str:
-        return f"{self.prefix}:cd:*"
-
-    def user_data_pattern(self) -> str:
-        return f"{self.prefix}:{{u*}}:ud"
+    def user_data_all(self) -> str:
+        return f"{self.prefix}:ud"
 
     def conversation(self, name: str) -> str:
         return f"{self.prefix}:conv:{name}"

@@ -1,8 +1,9 @@
 """PTB persistence on redis.asyncio, written through after every update.
 
-PTB keeps conversation states and user/chat data in memory and hands changes to the persistence
-in batches; `WriteThroughApplication` (bot/app.py) flushes after every update, so a restart or a
-crash loses no answer. Data is stored as JSON: keep user_data/chat_data JSON-friendly.
+PTB keeps conversation states and user data in memory and hands changes to the persistence in
+batches; `BotApplication` (bot/app.py) flushes after every update, so a restart or a crash
+loses no answer. Start-up cost must not grow with the number of subscribers: user_data lives in
+one hash (one HGETALL, and only the few people mid-set-up have any), chat_data is not used.
 """
 
 from __future__ import annotations
@@ -21,35 +22,22 @@ class RedisPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
     def __init__(self, redis: Redis, keys: Keys, *, update_interval: float = 1.0) -> None:
         super().__init__(
             store_data=PersistenceInput(
-                bot_data=True, chat_data=True, user_data=True, callback_data=False
+                bot_data=False, chat_data=False, user_data=True, callback_data=False
             ),
             update_interval=update_interval,
         )
         self.redis = redis
         self.keys = keys
 
-    async def _load_pattern(self, pattern: str, id_of: Any) -> dict[int, dict[Any, Any]]:
-        out: dict[int, dict[Any, Any]] = {}
-        async for key in self.redis.scan_iter(match=pattern, count=1000):
-            raw = await self.redis.get(key)
-            if raw:
-                out[id_of(key)] = json.loads(raw)
-        return out
-
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
-        # Per-user data is small and rarely used: PTB asks once at start-up.
-        return await self._load_pattern(
-            self.keys.user_data_pattern(), lambda k: int(k.split("{u", 1)[1].split("}", 1)[0])
-        )
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.user_data_all()))
+        return {int(uid): json.loads(data) for uid, data in raw.items()}
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
-        return await self._load_pattern(
-            self.keys.chat_data_pattern(), lambda k: int(k.rsplit(":", 1)[1])
-        )
+        return {}
 
     async def get_bot_data(self) -> dict[Any, Any]:
-        raw = await self.redis.get(self.keys.bot_data())
-        return cast(dict[Any, Any], json.loads(raw)) if raw else {}
+        return {}
 
     async def get_callback_data(self) -> CDCData | None:
         return None
@@ -68,28 +56,25 @@ class RedisPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
             await self.redis.hset(self.keys.conversation(name), field, json.dumps(new_state))
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
-        await self._put(self.keys.user_data(user_id), data)
+        if data:
+            await self.redis.hset(self.keys.user_data_all(), str(user_id), json.dumps(data))
+        else:
+            await self.redis.hdel(self.keys.user_data_all(), str(user_id))
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
-        await self._put(self.keys.chat_data(chat_id), data)
+        return None
 
     async def update_bot_data(self, data: dict[Any, Any]) -> None:
-        await self._put(self.keys.bot_data(), data)
-
-    async def _put(self, key: str, data: dict[Any, Any]) -> None:
-        if data:
-            await self.redis.set(key, json.dumps(data))
-        else:
-            await self.redis.delete(key)
+        return None
 
     async def update_callback_data(self, data: CDCData) -> None:
         return None
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        await self.redis.delete(self.keys.chat_data(chat_id))
+        return None
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self.redis.delete(self.keys.user_data(user_id))
+        await self.redis.hdel(self.keys.user_data_all(), str(user_id))
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         return None

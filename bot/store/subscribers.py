@@ -1,4 +1,9 @@
-"""Subscriber records in Redis: one hash per user, plus the set of all subscribers."""
+"""Subscriber records in Redis: one compact hash per user, plus the set of all subscribers.
+
+Compact because a million subscribers must fit in ~500 bytes each (bench/bench_scheduler.py):
+fields have one- or two-letter names (CODES), fields at their default value are not stored,
+and times are whole seconds. `decode` turns a raw hash back into readable names.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +17,74 @@ from bot.store.keys import Keys
 
 NUDGE_AFTER = 3 * 24 * 3600
 
-_FIELD_TYPES = {f.name: f.type for f in fields(Subscriber)}
+_TYPES = {f.name: f.type for f in fields(Subscriber)}
+_DEFAULTS = {f.name: f.default for f in fields(Subscriber) if f.default is not f.default_factory}
+_DEFAULTS["practised"] = ()
+CODES: dict[str, str] = {
+    "status": "s",
+    "timezone": "z",
+    "send_time": "t",
+    "consent_at": "c",
+    "created_at": "a",
+    "updated_at": "m",
+    "first_name": "n",
+    "language": "l",
+    "next_day": "d",
+    "last_sent_day": "ld",
+    "last_sent_at": "la",
+    "last_seen_at": "ls",
+    "paused_until": "pu",
+    "busy_until": "bu",
+    "deferred_since": "df",
+    "streak": "k",
+    "streak_date": "kd",
+    "catchup_week": "kw",
+    "practised": "p",
+    "bonus_opt_out": "bo",
+    "finished_at": "f",
+}
+NAMES = {code: name for name, code in CODES.items()}
+# user_id is the key itself, never a field.
+assert set(CODES) == set(_TYPES) - {"user_id"}
 
 # Touch = mark the person as seen and (re)arm the silence nudge, and return the record, in one
 # round trip: every update does this, so it must be cheap.
-_TOUCH = """
+_TOUCH = f"""
 local sub = redis.call('HGETALL', KEYS[1])
 if #sub == 0 then return sub end
-redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1])
+redis.call('HSET', KEYS[1], '{CODES["last_seen_at"]}', ARGV[1])
 for i = 1, #sub, 2 do
-  if sub[i] == 'status' and sub[i + 1] == 'opted_in' then
+  if sub[i] == '{CODES["status"]}' and sub[i + 1] == 'opted_in' then
     redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
   end
-  if sub[i] == 'last_seen_at' then sub[i + 1] = ARGV[1] end
 end
 return sub
+"""
+
+
+# Batch read and batch write as single scripts: one reply to parse instead of one per command,
+# which is most of the scheduler's cost (bench/bench_scheduler.py). Not for Redis Cluster: the
+# keys span slots there, so use pipelines instead.
+_GET_MANY = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
+"""
+
+# ARGV: due key is KEYS[1]; then per row: sub key index, user id, next due ('' = cancel),
+# field count, field, value, ...
+_BOOK_MANY = """
+local i = 1
+while i <= #ARGV do
+  local key, uid, when, n = KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  if n > 0 then
+    redis.call('HSET', key, unpack(ARGV, i, i + 2 * n - 1))
+    i = i + 2 * n
+  end
+  if when == '' then redis.call('ZREM', KEYS[1], uid) else redis.call('ZADD', KEYS[1], when, uid) end
+end
+return 1
 """
 
 
@@ -36,36 +94,56 @@ def _encode(value: object) -> str:
     if isinstance(value, tuple):
         return ",".join(value)
     if isinstance(value, float):
-        return repr(value)
+        return str(int(value)) if value == int(value) else str(round(value))
     return str(value)
 
 
 def to_fields(sub: Subscriber) -> dict[str, str]:
-    return {name: _encode(getattr(sub, name)) for name in _FIELD_TYPES}
-
-
-def from_fields(data: dict[str, str]) -> Subscriber:
-    kwargs: dict[str, Any] = {}
-    for name, kind in _FIELD_TYPES.items():
-        if name not in data:
+    """The fields worth storing: those that differ from their default."""
+    out = {}
+    for name, code in CODES.items():
+        value = getattr(sub, name)
+        if name in _DEFAULTS and value == _DEFAULTS[name] and name != "status":
             continue
-        raw = data[name]
+        out[code] = _encode(value)
+    return out
+
+
+def encode_changes(changes: dict[str, object]) -> dict[str, str]:
+    unknown = set(changes) - set(CODES)
+    if unknown:
+        raise KeyError(f"not subscriber fields: {sorted(unknown)}")
+    return {CODES[k]: _encode(v) for k, v in changes.items()}
+
+
+def decode(raw: dict[str, str]) -> dict[str, str]:
+    """Readable names for a raw hash (tests, debugging)."""
+    return {NAMES.get(k, k): v for k, v in raw.items()}
+
+
+def from_fields(user_id: int, raw: dict[str, str]) -> Subscriber:
+    kwargs: dict[str, Any] = {"user_id": user_id}
+    for code, value in raw.items():
+        name = NAMES.get(code)
+        if name is None:
+            continue
+        kind = _TYPES[name]
         if kind == "int":
-            kwargs[name] = int(raw)
+            kwargs[name] = int(value)
         elif kind == "float":
-            kwargs[name] = float(raw)
+            kwargs[name] = float(value)
         elif kind == "bool":
-            kwargs[name] = raw == "1"
+            kwargs[name] = value == "1"
         elif kind == "Status":
-            kwargs[name] = Status(raw)
+            kwargs[name] = Status(value)
         elif name == "practised":
-            kwargs[name] = tuple(p for p in raw.split(",") if p)
+            kwargs[name] = tuple(p for p in value.split(",") if p)
         else:
-            kwargs[name] = raw
+            kwargs[name] = value
     return Subscriber(**kwargs)
 
 
-def _pairs_to_dict(pairs: list[str]) -> dict[str, str]:
+def _pairs(pairs: list[str]) -> dict[str, str]:
     return dict(zip(pairs[::2], pairs[1::2], strict=True))
 
 
@@ -74,36 +152,67 @@ class SubscriberStore:
         self.redis = redis
         self.keys = keys
         self._touch = redis.register_script(_TOUCH)
+        self._get_many = redis.register_script(_GET_MANY)
+        self._book_many = redis.register_script(_BOOK_MANY)
 
     async def get(self, user_id: int) -> Subscriber | None:
-        data = await self.redis.hgetall(self.keys.sub(user_id))
-        return from_fields(cast(dict[str, str], data)) if data else None
+        data = cast(dict[str, str], await self.redis.hgetall(self.keys.sub(user_id)))
+        return from_fields(user_id, data) if data else None
+
+    async def get_many(self, user_ids: list[int]) -> dict[int, Subscriber]:
+        """One round trip for a whole batch (the scheduler's hot path)."""
+        if not user_ids:
+            return {}
+        rows = await self._get_many(keys=[self.keys.sub(uid) for uid in user_ids])
+        return {
+            uid: from_fields(uid, _pairs(row))
+            for uid, row in zip(user_ids, rows, strict=True)
+            if row
+        }
 
     async def touch(self, user_id: int, now: float) -> Subscriber | None:
         """Record that the person was here; returns their record (None if not subscribed)."""
         pairs = await self._touch(
             keys=[self.keys.sub(user_id), self.keys.idle()],
-            args=[repr(now), repr(now + NUDGE_AFTER), user_id],
+            args=[_encode(now), _encode(now + NUDGE_AFTER), user_id],
         )
-        return from_fields(_pairs_to_dict(pairs)) if pairs else None
+        if not pairs:
+            return None
+        raw = _pairs(pairs)
+        raw[CODES["last_seen_at"]] = _encode(now)
+        return from_fields(user_id, raw)
 
     async def save(self, sub: Subscriber) -> None:
+        """Replace the whole record (fields at their default are removed)."""
+        key = self.keys.sub(sub.user_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.keys.sub(sub.user_id), mapping=cast(Any, to_fields(sub)))
+            pipe.delete(key)
+            pipe.hset(key, mapping=cast(Any, to_fields(sub)))
             pipe.sadd(self.keys.subscribers(), sub.user_id)
             await pipe.execute()
 
     async def update(self, user_id: int, **changes: object) -> None:
         """Write some fields only, leaving concurrent writers' other fields alone."""
-        unknown = set(changes) - set(_FIELD_TYPES)
-        if unknown:
-            raise KeyError(f"not subscriber fields: {sorted(unknown)}")
-        mapping = {k: _encode(v) for k, v in changes.items()}
-        await self.redis.hset(self.keys.sub(user_id), mapping=cast(Any, mapping))
+        await self.redis.hset(self.keys.sub(user_id), mapping=cast(Any, encode_changes(changes)))
+
+    async def update_and_book(
+        self, rows: list[tuple[int, dict[str, object], float | None]], due_key: str
+    ) -> None:
+        """Record deliveries and book (or cancel) each next one, all in one round trip."""
+        if not rows:
+            return
+        keys = [due_key]
+        args: list[str | int] = []
+        for user_id, changes, when in rows:
+            keys.append(self.keys.sub(user_id))
+            encoded = encode_changes(changes)
+            args += [len(keys), user_id, "" if when is None else _encode(when), len(encoded)]
+            for field, value in encoded.items():
+                args += [field, value]
+        await self._book_many(keys=keys, args=args)
 
     async def forget(self, user_id: int) -> int:
         """Delete every key of this user; returns how many keys went."""
-        deleted = 0
         batch: list[str] = []
         async for key in self.redis.scan_iter(match=self.keys.user_pattern(user_id), count=500):
             batch.append(key)
@@ -113,15 +222,27 @@ class SubscriberStore:
             pipe.zrem(self.keys.due(), user_id)
             pipe.zrem(self.keys.idle(), user_id)
             pipe.srem(self.keys.subscribers(), user_id)
-            pipe.delete(self.keys.chat_data(user_id))
+            pipe.hdel(self.keys.user_data_all(), str(user_id))
             results = await pipe.execute()
-        deleted = int(results[0]) if batch else 0
-        return deleted
+        return int(results[0]) if batch else 0
 
     async def count_by_status(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}
+        ids: list[str] = []
         async for user_id in self.redis.sscan_iter(self.keys.subscribers(), count=1000):
-            status = await self.redis.hget(self.keys.sub(int(user_id)), "status")
-            if status in counts:
-                counts[status] += 1
+            ids.append(user_id)
+            if len(ids) >= 1000:
+                await self._count(ids, counts)
+                ids = []
+        await self._count(ids, counts)
         return counts
+
+    async def _count(self, ids: list[str], counts: dict[str, int]) -> None:
+        if not ids:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for uid in ids:
+                pipe.hget(self.keys.sub(int(uid)), CODES["status"])
+            for status in await pipe.execute():
+                if status in counts:
+                    counts[status] += 1

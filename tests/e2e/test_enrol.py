@@ -21,8 +21,7 @@ async def test_start_optin_stop_and_rejoin_survives_a_restart(redis_url: str, re
         assert await redis.exists(keys.sub(USER)) == 0
 
         await bot.press(USER, "Yes, sign me up", "When would you like")
-        record = await redis.hgetall(keys.sub(USER))
-        assert record["status"] == "opted_in"
+        record = await bot.record(USER, status="opted_in")
         assert float(record["consent_at"]) == START.timestamp()
 
         await bot.press(USER, "Evening", "Which time zone")
@@ -38,7 +37,7 @@ async def test_start_optin_stop_and_rejoin_survives_a_restart(redis_url: str, re
         )
 
         await bot.say(USER, "STOP", "You're unsubscribed")
-        assert (await redis.hgetall(keys.sub(USER)))["status"] == "unsubscribed"
+        await bot.record(USER, status="unsubscribed")
         assert await redis.zscore(keys.due(), str(USER)) is None
 
         await bot.say(USER, "/start", "Welcome back")

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from bot.course.subscriber import Status, Subscriber
 from bot.sandbox.botapi import LocalBotApi
 from bot.store.keys import Keys
-from bot.store.subscribers import SubscriberStore
+from bot.store.subscribers import SubscriberStore, decode
 from scheduler.drip import first_due
 from scheduler.duequeue import DueQueue
 from tests.harness import content, lesson_footer
@@ -130,7 +130,7 @@ async def test_two_processes_deliver_each_lesson_exactly_once(redis_url: str, re
             assert sum(1 for m in api.sent(uid) if lesson_footer(m)) == last_day, (
                 uid,
                 sorted(d for (u, d) in delivered if u == uid),
-                await redis.hgetall(keys.sub(uid)),
+                decode(await redis.hgetall(keys.sub(uid))),
                 await redis.zscore(keys.due(), str(uid)),
                 simulated,
             )
