@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 
+from bot.coach.safety import SafetyContentError
 from bot.course.errors import ContentError
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "sandbox" or settings.sandbox:
             return asyncio.run(runner.run_sandbox(settings))
         return runner.run_real(settings)
-    except ContentError as exc:
+    except (ContentError, SafetyContentError) as exc:
         print(f"Content error:\n{exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -66,14 +67,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _content_check(settings: Settings) -> int:
+    from bot.cheatsheet import render_cheatsheet
+    from bot.coach.safety import load_safety_resources
     from bot.course.loader import load_content
 
     content = load_content(settings.CONTENT_DIR)
+    load_safety_resources(settings.CONTENT_DIR / "safety.yaml")
+    # A cheat sheet that no longer fits one page fails the check (CheatSheetError is a
+    # ContentError).
+    pdf = render_cheatsheet(content)
     course = content.course
     print(
         f"content OK: {len(course.lessons)} lessons (days {course.lessons[0].day}-"
         f"{course.last_day}), {len(content.quiz.questions)} quiz questions, version "
-        f"{content.version}"
+        f"{content.version}, cheat sheet 1 page ({len(pdf) // 1024} KB)"
     )
     logging.getLogger(__name__).debug("content check passed")
     return 0

@@ -24,11 +24,15 @@ from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import render
+from bot.broadcasting import build_engine
+from bot.cheatsheet import render_cheatsheet
 from bot.coach.safety import load_safety_resources
 from bot.course.models import Content, Lesson
 from bot.course.subscriber import Subscriber
 from bot.handlers import (
     account,
+    broadcasts,
+    cheatsheet,
     enrol,
     errors,
     fallback,
@@ -150,6 +154,8 @@ def build_application(
     services.extras["quizzes"] = QuizStore(redis, services.keys)
     services.extras["after_setup"] = quiz.after_setup
     services.extras["practice"] = PracticeStore(redis, services.keys)
+    # /reload refuses content whose cheat sheet would not fit one page.
+    services.extras["content_checks"] = [render_cheatsheet]
     services.extras["safety"] = load_safety_resources(settings.CONTENT_DIR / "safety.yaml")
 
     async def practice_opens(sub: Subscriber, lesson: Lesson) -> None:
@@ -170,7 +176,7 @@ def build_application(
 
     app.add_handler(TypeHandler(Update, touch), group=-2)
     app.add_handler(safety.handler(), group=-1)
-    for module in (enrol, account, lessons, quiz, practice, operator):
+    for module in (enrol, account, lessons, quiz, practice, operator, broadcasts, cheatsheet):
         for handler in module.handlers():
             app.add_handler(handler)
     for extra in services.extras.get("handler_modules", []):
@@ -180,10 +186,16 @@ def build_application(
         app.add_handler(handler)  # type: ignore[arg-type]
     app.add_error_handler(errors.on_error)
 
+    engine = build_engine(app.bot, services)
+    services.extras["broadcasts"] = engine
     if run_ticks and app.job_queue is not None:
-        app.job_queue.run_repeating(
-            _tick_job, interval=settings.TICK_SECONDS, first=0.5, name="drip-tick"
+        jobs = app.job_queue
+        jobs.run_repeating(_tick_job, interval=settings.TICK_SECONDS, first=0.5, name="drip-tick")
+        # Broadcasts drain in their own job, so a long one never holds up the daily lessons.
+        jobs.run_repeating(
+            _broadcast_job, interval=settings.TICK_SECONDS, first=1.0, name="broadcasts"
         )
+        services.extras["kick_broadcasts"] = lambda: jobs.run_once(_broadcast_job, 0)
     return app
 
 
@@ -209,6 +221,15 @@ async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 report.failed,
                 report.nudged,
             )
+
+
+async def _broadcast_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services = context.application.services  # type: ignore[attr-defined]
+    if services.settings.ALLOW_TIME_TRAVEL:
+        await services.extras["clock_store"].load(services.clock)
+    sent = await services.extras["broadcasts"].run()
+    if sent:
+        log.info("broadcasts: %d sent", sent)
 
 
 async def _on_start(app: Application) -> None:

@@ -58,6 +58,7 @@ HELP = (
     "/practice – practise a tool you have learned\n"
     "/quiz – the CARE &amp; Intimacy Quiz\n"
     "/progress – how far you are\n"
+    "/cheatsheet – the six tools on one page (PDF)\n"
     "/settime – change when lessons arrive\n"
     "/timezone – change your time zone\n"
     "/pause and /resume – take a break\n"
@@ -72,6 +73,7 @@ COMMANDS = (
     ("practice", "Practise a tool"),
     ("quiz", "CARE & Intimacy Quiz"),
     ("progress", "Your progress"),
+    ("cheatsheet", "The six tools on one page"),
     ("settime", "Change the delivery time"),
     ("timezone", "Change your time zone"),
     ("pause", "Take a break"),

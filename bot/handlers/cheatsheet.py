@@ -50,8 +50,11 @@ async def cheatsheet(update: Update, context: Context) -> None:
         try:
             await send(known)
             return
-        except BadRequest:  # Telegram forgot the upload (or another bot token): upload again
-            log.info("cached cheat sheet file_id refused; uploading again")
+        except BadRequest as exc:
+            if "file" not in exc.message.lower():
+                raise  # not about the upload (e.g. the chat is gone): the error handler's job
+            # Telegram no longer knows that upload (or the bot token changed): upload again.
+            log.info("cached cheat sheet file_id refused (%s); uploading again", exc.message)
             cache.remember_file_id(content, None)
     try:
         # Rendering takes ~0.1 s of CPU, once per content version: keep it off the event loop.

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from functools import wraps
+from html import escape
 from typing import Any
 
 from telegram import Update
@@ -76,5 +77,76 @@ async def clock(update: Update, context: Context) -> None:
             await reply(update, f"Delivered {report.sent} lesson(s), {report.nudged} nudge(s).")
 
 
+@operators_only
+async def stats_command(update: Update, context: Context) -> None:
+    from bot.stats import collect, render
+
+    await reply(update, render(await collect(svc(context))))
+
+
+@operators_only
+async def reload_command(update: Update, context: Context) -> None:
+    """Validate and hot-load edited content; on any error the old content stays live."""
+    from bot.coach.safety import SafetyContentError, load_safety_resources
+    from bot.course.errors import ContentError
+    from bot.course.loader import load_content
+
+    s = svc(context)
+    try:
+        content = load_content(s.settings.CONTENT_DIR)
+        safety = load_safety_resources(s.settings.CONTENT_DIR / "safety.yaml")
+        check = s.extras.get("content_checks", [])
+        for extra_check in check:
+            extra_check(content)
+    except (ContentError, SafetyContentError, ValueError) as exc:
+        text = str(exc)
+        if len(text) > 3000:
+            text = text[:3000] + "\n…"
+        await reply(
+            update, f"❌ Content has errors; the old content stays live.\n<pre>{escape(text)}</pre>"
+        )
+        return
+    old_last = s.content().course.last_day
+    s.content.current = content
+    s.extras["safety"] = safety
+    booked = 0
+    if content.course.last_day > old_last:
+        booked = await book_bonus(s)
+    await reply(
+        update,
+        f"✅ Content reloaded: {len(content.course.lessons)} lessons, "
+        f"{len(content.quiz.questions)} quiz questions (version {content.version})."
+        + (f" {booked} finished subscriber(s) will get the new bonus lesson." if booked else ""),
+    )
+
+
+async def book_bonus(s: Any) -> int:
+    """New lessons after the last day reach people who finished, unless they opted out."""
+    from bot.course.subscriber import Status, has_more_lessons
+    from scheduler.drip import first_due
+
+    last_day = s.content().course.last_day
+    booked = 0
+    ids: list[int] = []
+    async for raw in s.redis.sscan_iter(s.keys.subscribers(), count=1000):
+        ids.append(int(raw))
+    for start in range(0, len(ids), 1000):
+        subs = await s.subscribers.get_many(ids[start : start + 1000])
+        for sub in subs.values():
+            if sub.status != Status.OPTED_IN or not has_more_lessons(sub, last_day):
+                continue
+            if await s.due.when(sub.user_id) is not None:
+                continue
+            await s.due.schedule(
+                sub.user_id, first_due(s.clock.time(), sub.send_time, sub.timezone)
+            )
+            booked += 1
+    return booked
+
+
 def handlers() -> list[object]:
-    return [CommandHandler("clock", clock)]
+    return [
+        CommandHandler("clock", clock),
+        CommandHandler("stats", stats_command),
+        CommandHandler("reload", reload_command),
+    ]

@@ -11,7 +11,7 @@ share a Redis Cluster slot, which keeps multi-key scripts legal there.
 | <p>:{u<id>}:quizhist               | list   | completed quiz results (JSON), oldest first     |
 | <p>:{u<id>}:practice               | hash   | the open practice exchange (TTL)                |
 | <p>:{u<id>}:stats                  | hash   | per-user counters (practice per tool, good)     |
-| <p>:ud                             | hash   | PTB user_data: user id -> JSON (one HGETALL at start) |
+| <p>:ud                             | hash   | PTB user_data: user id -> JSON (read once)      |
 | <p>:conv:<name>                    | hash   | PTB conversation states, field = JSON key       |
 | <p>:bd                             | string | PTB bot_data (JSON)                             |
 | <p>:due                            | zset   | user id -> next due unix time (daily lessons)   |

@@ -82,7 +82,8 @@ while i <= #ARGV do
     redis.call('HSET', key, unpack(ARGV, i, i + 2 * n - 1))
     i = i + 2 * n
   end
-  if when == '' then redis.call('ZREM', KEYS[1], uid) else redis.call('ZADD', KEYS[1], when, uid) end
+  if when == '' then redis.call('ZREM', KEYS[1], uid)
+  else redis.call('ZADD', KEYS[1], when, uid) end
 end
 return 1
 """
