@@ -25,6 +25,16 @@ def _parser() -> argparse.ArgumentParser:
     content = sub.add_parser("content", help="content tools")
     content.add_argument("action", choices=["check"])
     sub.add_parser("health", help="exit 0 when settings, content and Redis are fine")
+    bc = sub.add_parser("broadcast", help="send an HTML message to a segment")
+    bc.add_argument("--file", required=True, help="the message, Telegram HTML")
+    bc.add_argument(
+        "--segment", default="active", help="active | finished | day:N | area:AREA (default active)"
+    )
+    bc.add_argument("--include-paused", action="store_true")
+    bc.add_argument("--dry-run", action="store_true", help="only count the recipients")
+    bc.add_argument("--at", help="start time, ISO 8601 (UTC if no zone), e.g. 2026-12-01T09:00Z")
+    stats = sub.add_parser("stats", help="operator statistics")
+    stats.add_argument("--csv", action="store_true", help="CSV on stdout")
     feedback = sub.add_parser("feedback", help="coach practice sentences (JSON lines)")
     feedback.add_argument("--jsonl", action="store_true", required=True)
     return parser
@@ -54,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
             return _content_check(settings)
         if command == "health":
             return _health(settings)
+        if command == "broadcast":
+            from bot.cli_ops import broadcast
+
+            return asyncio.run(broadcast(settings, args))
+        if command == "stats":
+            from bot.cli_ops import stats
+
+            return asyncio.run(stats(settings, csv=args.csv))
         from bot import runner
 
         if command == "sandbox" or settings.sandbox:

@@ -176,7 +176,8 @@ def build_application(
 
     app.add_handler(TypeHandler(Update, touch), group=-2)
     app.add_handler(safety.handler(), group=-1)
-    for module in (enrol, account, lessons, quiz, practice, operator, broadcasts, cheatsheet):
+    # Conversations first: their typed steps must win over the general text handlers.
+    for module in (enrol, broadcasts, account, lessons, quiz, practice, operator, cheatsheet):
         for handler in module.handlers():
             app.add_handler(handler)
     for extra in services.extras.get("handler_modules", []):

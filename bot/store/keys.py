@@ -1,6 +1,6 @@
 """The Redis key schema: the only module that spells key names.
 
-Every key starts with `<prefix>` (REDIS_PREFIX, default `icb:v1`; the version changes when the
+Every key starts with `<prefix>` (REDIS_PREFIX, default `icb:v2`; the version changes when the
 layout does). Per-user keys carry the user id in a hash tag `{u<id>}` so all of one user's keys
 share a Redis Cluster slot, which keeps multi-key scripts legal there.
 
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Keys:
-    prefix: str = "icb:v1"
+    prefix: str = "icb:v2"
 
     def _user(self, user_id: int, what: str) -> str:
         return f"{self.prefix}:{{u{user_id}}}:{what}"

@@ -7,6 +7,7 @@ and times are whole seconds. `decode` turns a raw hash back into readable names.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import fields
 from typing import Any, cast
 
@@ -14,6 +15,8 @@ from redis.asyncio import Redis
 
 from bot.course.subscriber import Status, Subscriber
 from bot.store.keys import Keys
+
+log = logging.getLogger(__name__)
 
 NUDGE_AFTER = 3 * 24 * 3600
 
@@ -165,11 +168,15 @@ class SubscriberStore:
         if not user_ids:
             return {}
         rows = await self._get_many(keys=[self.keys.sub(uid) for uid in user_ids])
-        return {
-            uid: from_fields(uid, _pairs(row))
-            for uid, row in zip(user_ids, rows, strict=True)
-            if row
-        }
+        out: dict[int, Subscriber] = {}
+        for uid, row in zip(user_ids, rows, strict=True):
+            if not row:
+                continue
+            try:
+                out[uid] = from_fields(uid, _pairs(row))
+            except (TypeError, ValueError):  # one damaged record must not stop a batch
+                log.warning("skipping an unreadable subscriber record")
+        return out
 
     async def touch(self, user_id: int, now: float) -> Subscriber | None:
         """Record that the person was here; returns their record (None if not subscribed)."""
