@@ -43,6 +43,7 @@ from bot.handlers import (
     safety,
 )
 from bot.handlers.common import touch
+from bot.metrics import Metrics, count_update
 from bot.services import ContentHolder, Services
 from bot.settings import Settings
 from bot.store.clockstore import ClockStore
@@ -174,6 +175,8 @@ def build_application(
         send_nudge=send_nudge,
     )
 
+    services.extras["metrics"] = Metrics()
+    app.add_handler(TypeHandler(Update, count_update), group=-3)
     app.add_handler(TypeHandler(Update, touch), group=-2)
     app.add_handler(safety.handler(), group=-1)
     # Conversations first: their typed steps must win over the general text handlers.

@@ -91,18 +91,17 @@ def run_real(settings: Settings) -> int:
     if not settings.WEBHOOK_URL:
         asyncio.run(serve_polling(app, redis))
         return 0
-    if settings.WEBHOOK_URL:
-        from urllib.parse import urlparse
+    from bot.webhook import serve_webhook
 
-        path = urlparse(settings.WEBHOOK_URL).path.lstrip("/")
-        app.run_webhook(
+    asyncio.run(
+        serve_webhook(
+            app,
+            url=settings.WEBHOOK_URL,
             listen=settings.WEBHOOK_LISTEN,
             port=settings.WEBHOOK_PORT,
-            url_path=path,
-            webhook_url=settings.WEBHOOK_URL,
-            secret_token=settings.WEBHOOK_SECRET,
-            allowed_updates=Update.ALL_TYPES,
+            secret=settings.WEBHOOK_SECRET,
         )
+    )
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
@@ -41,11 +42,17 @@ class Sender:
         self.sleep = sleep
         self.counts: dict[str, int] = {o.value: 0 for o in Outcome}
         self.n_429 = 0
+        self.latency_sum = 0.0
+        self.latency_count = 0
 
     async def deliver(self, call: Callable[[], Awaitable[Any]]) -> tuple[Outcome, Any]:
         """Run one send with retries; the result is the API's answer when sent."""
+        started = time.monotonic()
         outcome, result = await self._attempt(call)
         self.counts[outcome.value] += 1
+        if outcome == Outcome.SENT:
+            self.latency_sum += time.monotonic() - started
+            self.latency_count += 1
         return outcome, result
 
     async def _attempt(self, call: Callable[[], Awaitable[Any]]) -> tuple[Outcome, Any]:

@@ -47,7 +47,8 @@ reserved before the pause (at most a priority horizon's worth). The send is retr
 ``max_retries`` times (``rate_limit_args={"max_retries": n}`` overrides), then the RetryAfter
 is re-raised. Every attempt counts against the chat's interval too.
 
-Redis errors propagate (the send fails loudly rather than flooding Telegram unmetered).
+Redis errors propagate for lessons and broadcasts (they wait rather than flood Telegram
+unmetered); an interactive reply is paced locally instead, so people still hear "try again".
 The keys are not hash-tagged: in Redis Cluster every limiter key would need one slot.
 """
 
@@ -60,6 +61,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Final, Literal, cast
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
@@ -273,7 +275,14 @@ class RedisRateLimiter(BaseRateLimiter[dict[str, Any]]):
             if isinstance(media, list | tuple):
                 cost = max(1, len(media))
         for attempt in range(max_retries + 1):
-            await self.acquire(chat_id, priority=priority, cost=cost)
+            try:
+                await self.acquire(chat_id, priority=priority, cost=cost)
+            except (RedisError, OSError):
+                if priority != "interactive":
+                    raise  # lessons and broadcasts wait for Redis: they must not flood
+                # A reply to a person ("try again in a minute") still goes out, paced locally.
+                log.warning("rate budget unavailable (Redis); pacing this reply locally")
+                await self._sleep(1.0 / self.global_rate)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

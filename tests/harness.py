@@ -18,6 +18,7 @@ from bot.sandbox.botapi import LocalBotApi, SentMessage
 from bot.settings import Settings
 from bot.store.connection import make_redis
 from bot.store.subscribers import decode
+from bot.transport import AiohttpRequest
 from scheduler.clock import ManualClock
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
@@ -58,6 +59,7 @@ class BotHarness:
         self.operators = operators
         self.extra_settings = settings
         self.app: BotApplication | None = None
+        self.read_timeout = 5.0
         self.redis: Redis | None = None
 
     async def __aenter__(self) -> BotHarness:
@@ -90,6 +92,7 @@ class BotHarness:
             redis=self.redis,
             content=content(),
             run_ticks=False,
+            request=AiohttpRequest(connection_pool_size=64, read_timeout=self.read_timeout),
         )
         await self.app.initialize()
         await self.app.start()
