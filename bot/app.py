@@ -33,6 +33,7 @@ from bot.handlers import (
     account,
     broadcasts,
     cheatsheet,
+    couple,
     enrol,
     errors,
     fallback,
@@ -48,6 +49,7 @@ from bot.services import ContentHolder, Services
 from bot.settings import Settings
 from bot.store.clockstore import ClockStore
 from bot.store.keys import Keys
+from bot.store.pairs import PairStore
 from bot.store.persistence import RedisPersistence
 from bot.store.practice import PracticeStore
 from bot.store.quizzes import QuizStore
@@ -153,7 +155,11 @@ def build_application(
     app.services = services
     services.extras["clock_store"] = ClockStore(redis, services.keys)
     services.extras["quizzes"] = QuizStore(redis, services.keys)
-    services.extras["after_setup"] = quiz.after_setup
+    services.extras["pairs"] = PairStore(redis, services.keys)
+    # After set-up: finish a pairing accepted before joining, then offer the quiz.
+    services.extras["after_setup"] = [couple.after_setup, quiz.after_setup]
+    services.extras["practice_hooks"] = [couple.on_practice]
+    services.extras["forget_hooks"] = [services.extras["pairs"].void_invite]
     services.extras["practice"] = PracticeStore(redis, services.keys)
     # /reload refuses content whose cheat sheet would not fit one page.
     services.extras["content_checks"] = [render_cheatsheet]
@@ -180,7 +186,17 @@ def build_application(
     app.add_handler(TypeHandler(Update, touch), group=-2)
     app.add_handler(safety.handler(), group=-1)
     # Conversations first: their typed steps must win over the general text handlers.
-    for module in (enrol, broadcasts, account, lessons, quiz, practice, operator, cheatsheet):
+    for module in (
+        enrol,
+        broadcasts,
+        account,
+        lessons,
+        quiz,
+        couple,
+        practice,
+        operator,
+        cheatsheet,
+    ):
         for handler in module.handlers():
             app.add_handler(handler)
     for extra in services.extras.get("handler_modules", []):

@@ -59,6 +59,7 @@ HELP = (
     "/quiz – the CARE &amp; Intimacy Quiz\n"
     "/progress – how far you are\n"
     "/cheatsheet – the six tools on one page (PDF)\n"
+    "/invite – do the course with your partner; /partner, /unpair\n"
     "/settime – change when lessons arrive\n"
     "/timezone – change your time zone\n"
     "/pause and /resume – take a break\n"
@@ -74,6 +75,8 @@ COMMANDS = (
     ("quiz", "CARE & Intimacy Quiz"),
     ("progress", "Your progress"),
     ("cheatsheet", "The six tools on one page"),
+    ("invite", "Invite your partner"),
+    ("partner", "You and your partner"),
     ("settime", "Change the delivery time"),
     ("timezone", "Change your time zone"),
     ("pause", "Take a break"),
@@ -145,8 +148,11 @@ def zone_keyboard(guess: str | None) -> Markup:
     return Markup(rows)
 
 
-def lesson_keyboard(lesson: Lesson, has_practice: bool) -> Markup:
+def lesson_keyboard(lesson: Lesson, has_practice: bool, drill: Lesson | None = None) -> Markup:
     rows = []
+    if drill is not None and drill.tool:
+        label = f"🎯 Practise {escape(drill.title.split(':')[0])}"[:60]
+        rows.append([Button(label, callback_data=cb.data(cb.PRACTICE, f"tool:{drill.day}"))])
     if has_practice:
         rows.append(
             [Button("✍️ Practise now", callback_data=cb.data(cb.PRACTICE, f"go:{lesson.day}"))]
@@ -162,8 +168,9 @@ def lesson_keyboard(lesson: Lesson, has_practice: bool) -> Markup:
     return Markup(rows)
 
 
-def lesson_messages(lesson: Lesson, prompt: str | None) -> list[str]:
-    """The lesson's messages, with the practice prompt (if any) added to the last one."""
+def lesson_messages(lesson: Lesson, prompt: str | None, extra: str | None = None) -> list[str]:
+    """The lesson's messages, with the practice prompt (if any) added to the last one, and
+    the adaptive path's extra prompt or review drill after it."""
     messages = list(lesson.messages)
     # The title is already the first line of the lesson; this only says where we are.
     header = (
@@ -174,6 +181,8 @@ def lesson_messages(lesson: Lesson, prompt: str | None) -> list[str]:
         messages[-1] += (
             f"\n\n✍️ <b>Practice:</b> {escape(prompt)}\n<i>Reply to me with one sentence.</i>"
         )
+    if extra:
+        messages[-1] += f"\n\n🎯 {extra}"
     return messages
 
 

@@ -41,6 +41,7 @@ class Subscriber:
     catchup_week: str = ""  # ISO year-week whose one catch-up day is used
     practised: tuple[str, ...] = field(default_factory=tuple)  # tools practised, in order
     bonus_opt_out: bool = False
+    partner: int = 0  # the paired partner's user id (couple mode)
     finished_at: float = 0.0
 
     @property

@@ -46,6 +46,10 @@ async def stop(update: Update, context: Context) -> int:
     if sub is None or sub.status in (Status.UNSUBSCRIBED, Status.BLOCKED):
         await reply(update, "You're not subscribed, so nothing will arrive. /start to join.")
         return ConversationHandler.END
+    if sub.partner:
+        from bot.handlers.couple import end_pairing
+
+        await end_pairing(context, sub, "left the course")
     await s.subscribers.update(user.id, status=Status.UNSUBSCRIBED, updated_at=s.clock.time())
     await s.due.cancel(user.id)
     await s.idle.cancel(user.id)
@@ -143,9 +147,14 @@ async def forget_button(update: Update, context: Context) -> int:
         await edit_or_send(update, "Okay, nothing was erased.")
         return ConversationHandler.END
     s = svc(context)
-    await s.subscribers.forget(user.id)
+    sub = await s.subscribers.get(user.id)
+    if sub is not None and sub.partner:
+        from bot.handlers.couple import end_pairing
+
+        await end_pairing(context, sub, "left the course")
     for hook in s.extras.get("forget_hooks", []):
         await hook(user.id)
+    await s.subscribers.forget(user.id)
     context.application.drop_user_data(user.id)
     forget_cached()
     log.info("subscriber erased their data")

@@ -36,6 +36,12 @@ async def start(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
+    payload = context.args[0] if context.args else ""
+    if payload.startswith("pair_"):
+        from bot.handlers.couple import open_invite
+
+        await open_invite(update, context, payload[5:])
+        return
     sub = await subscriber(update, context)
     if sub is None:
         await reply(update, render.welcome(user.first_name), render.welcome_keyboard())
@@ -269,8 +275,7 @@ async def _zone_chosen(update: Update, context: Context, name: str) -> int:
     )
     if sub.last_sent_day < sub.next_day and s.drip is not None:
         await s.drip.deliver_now(user.id)
-    after = s.extras.get("after_setup")
-    if after is not None:
+    for after in s.extras.get("after_setup", []):
         await after(update, context)
     return ConversationHandler.END
 

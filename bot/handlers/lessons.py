@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -14,8 +15,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtB
 from bot import callbacks as cb
 from bot import render
 from bot.course.models import Lesson
+from bot.course.quiz import QuizScore
 from bot.course.subscriber import LAST_CORE_DAY, Status, Subscriber, current_streak
-from bot.course.tools import TOOL_ORDER
+from bot.course.tools import TOOL_ORDER, Tool
 from bot.handlers.common import Context, answer, forget_cached, reply, subscriber
 from bot.services import Services, svc
 from scheduler.delivery import Outcome
@@ -45,8 +47,9 @@ async def send_lesson(
 ) -> Outcome:
     """Send a lesson's messages; the last one carries the practice prompt and the buttons."""
     prompt = prompt_for(services, sub, lesson)
-    messages = render.lesson_messages(lesson, prompt)
-    markup = render.lesson_keyboard(lesson, has_practice=bool(prompt))
+    extra, drill = await adaptive_extra(services, sub, lesson)
+    messages = render.lesson_messages(lesson, prompt, extra)
+    markup = render.lesson_keyboard(lesson, has_practice=bool(prompt), drill=drill)
     for index, text in enumerate(messages):
         last = index == len(messages) - 1
 
@@ -64,6 +67,45 @@ async def send_lesson(
     for hook in services.extras.get("lesson_hooks", []):
         await hook(sub, lesson)
     return Outcome.SENT
+
+
+async def weakest_tool(services: Services, user_id: int) -> Tool | None:
+    """The tool the latest quiz result points to (None without a quiz, or all strong)."""
+    raw = await services.redis.lindex(services.keys.quiz_history(user_id), -1)
+    if not raw:
+        return None
+    try:
+        percent = json.loads(raw)["percent"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    tools = {t.value for t in TOOL_ORDER}
+    weak = [a for a in QuizScore.from_percent(percent).weakest if a in tools]
+    return Tool(weak[0]) if weak else None
+
+
+async def adaptive_extra(
+    services: Services, sub: Subscriber, lesson: Lesson
+) -> tuple[str | None, Lesson | None]:
+    """The adaptive path: an extra prompt on the weakest tool's day, a drill on the wrap-up."""
+    if not (lesson.tool or lesson.day == LAST_CORE_DAY):
+        return None, None
+    tool = await weakest_tool(services, sub.user_id)
+    if tool is None:
+        return None, None
+    target = services.content().course.by_tool(tool)
+    if lesson.tool == tool.value and target.review_prompt:
+        return (
+            "<b>Extra practice for you</b> (your quiz pointed here): "
+            f"{escape(target.review_prompt)}",
+            None,
+        )
+    if lesson.day == LAST_CORE_DAY and target.review_prompt:
+        return (
+            f"<b>Review drill: {escape(tool.label)}</b>, the area your quiz said needs the "
+            f"most care. {escape(target.review_prompt)}",
+            target,
+        )
+    return None, None
 
 
 def make_drip_senders(

@@ -50,16 +50,17 @@ def prompt_message(lesson: Lesson, index: int) -> str:
     )
 
 
-def feedback_keyboard() -> Markup:
-    return Markup(
+def feedback_keyboard(paired: bool = False) -> Markup:
+    rows = [
         [
-            [
-                Button("🔁 Try again", callback_data=cb.data(cb.PRACTICE, "again")),
-                Button("➡️ Next prompt", callback_data=cb.data(cb.PRACTICE, "next")),
-            ],
-            [Button("✅ Done for today", callback_data=cb.data(cb.PRACTICE, "done"))],
-        ]
-    )
+            Button("🔁 Try again", callback_data=cb.data(cb.PRACTICE, "again")),
+            Button("➡️ Next prompt", callback_data=cb.data(cb.PRACTICE, "next")),
+        ],
+        [Button("✅ Done for today", callback_data=cb.data(cb.PRACTICE, "done"))],
+    ]
+    if paired:
+        rows.append([Button("💌 Share this with my partner", callback_data="practice:share")])
+    return Markup(rows)
 
 
 def prompt_index(services: Services, sub: Subscriber, lesson: Lesson) -> int:
@@ -168,9 +169,11 @@ async def on_text(update: Update, context: Context) -> None:
     forget_cached()
     log.info("practice coached: tool=%s verdict=%s", current.tool, feedback.verdict)
     head = "🌟 " if good else "🌱 "
-    await reply(update, head + escape(feedback.reply), feedback_keyboard())
+    if sub.partner:  # kept briefly, only so the person can choose to share it
+        await s.extras["pairs"].keep_for_sharing(user.id, message.text)
+    await reply(update, head + escape(feedback.reply), feedback_keyboard(bool(sub.partner)))
     for hook in s.extras.get("practice_hooks", []):
-        await hook(sub, current.tool, good)
+        await hook(context, sub, current.tool, good)
 
 
 def handlers() -> list[object]:

@@ -11,6 +11,9 @@ share a Redis Cluster slot, which keeps multi-key scripts legal there.
 | <p>:{u<id>}:quizhist               | list   | completed quiz results (JSON), oldest first     |
 | <p>:{u<id>}:practice               | hash   | the open practice exchange (TTL)                |
 | <p>:{u<id>}:stats                  | hash   | per-user counters (practice per tool, good)     |
+| <p>:{u<id>}:share                  | string | last coached sentence, for "share" (2 h TTL)    |
+| <p>:{u<id>}:note:<tool>:<date>     | string | partner already told today (2 day TTL)          |
+| <p>:invite:<token>                 | string | couple-mode invite -> inviter id (7 day TTL)    |
 | <p>:ud                             | hash   | PTB user_data: user id -> JSON (read once)      |
 | <p>:conv:<name>                    | hash   | PTB conversation states, field = JSON key       |
 | <p>:bd                             | string | PTB bot_data (JSON)                             |
@@ -52,6 +55,9 @@ class Keys:
 
     def user_stats(self, user_id: int) -> str:
         return self._user(user_id, "stats")
+
+    def user_key(self, user_id: int, what: str) -> str:
+        return self._user(user_id, what)
 
     def user_pattern(self, user_id: int) -> str:
         """Matches every per-user key: /forget deletes what this finds."""

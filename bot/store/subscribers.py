@@ -45,6 +45,7 @@ CODES: dict[str, str] = {
     "practised": "p",
     "bonus_opt_out": "bo",
     "finished_at": "f",
+    "partner": "pr",
 }
 NAMES = {code: name for name, code in CODES.items()}
 # user_id is the key itself, never a field.
