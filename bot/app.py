@@ -43,7 +43,7 @@ from bot.handlers import (
     quiz,
     safety,
 )
-from bot.handlers.common import touch
+from bot.handlers.common import private_only, touch
 from bot.metrics import Metrics, count_update
 from bot.services import ContentHolder, Services
 from bot.settings import Settings
@@ -182,6 +182,7 @@ def build_application(
     )
 
     services.extras["metrics"] = Metrics()
+    app.add_handler(TypeHandler(Update, private_only), group=-4)
     app.add_handler(TypeHandler(Update, count_update), group=-3)
     app.add_handler(TypeHandler(Update, touch), group=-2)
     app.add_handler(safety.handler(), group=-1)

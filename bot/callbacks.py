@@ -35,5 +35,13 @@ def pattern(action: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(action)}:")
 
 
+_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def number(text: str) -> int | None:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
 def arg_of(raw: str | None) -> str:
     return (raw or "").split(":", 1)[1] if raw and ":" in raw else ""

@@ -12,6 +12,7 @@ from telegram import Bot
 
 from bot.app import build_application
 from bot.broadcasting import progress_text, weakest_of
+from bot.callbacks import number
 from bot.course.html import validate_telegram_html
 from bot.course.loader import load_content
 from bot.course.tools import QUIZ_AREAS
@@ -25,7 +26,7 @@ def _segment_ok(segment: str) -> bool:
     kind, _, arg = segment.partition(":")
     return (
         segment in ("active", "finished")
-        or (kind == "day" and arg.isdigit())
+        or (kind == "day" and number(arg) is not None)
         or (kind == "area" and arg in QUIZ_AREAS)
     )
 

@@ -105,7 +105,7 @@ def matches(sub: Subscriber, segment: str, include_paused: bool, weakest: str | 
     if kind == "finished":
         return bool(sub.finished_at)
     if kind == "day":
-        return arg.isdigit() and sub.last_sent_day == int(arg)
+        return arg.isascii() and arg.isdigit() and sub.last_sent_day == int(arg)
     if kind == "area":
         return weakest == arg
     return False

@@ -122,7 +122,7 @@ async def button_choice(update: Update, context: Context) -> int:
         ]
         await edit_or_send(update, "Which lesson should the button open?", Markup(rows))
         return BUTTON
-    if arg.startswith("lesson:") and arg[7:].isdigit():
+    if arg.startswith("lesson:") and cb.number(arg[7:]) is not None:
         d.update(button_kind="lesson", button_value=arg[7:], button_label="")
     else:
         d.update(button_kind="", button_value="", button_label="")
@@ -183,7 +183,7 @@ async def segment_choice(update: Update, context: Context) -> int:
         return SEGMENT
     valid = (
         arg in ("seg:active", "seg:finished")
-        or (arg.startswith("seg:day:") and arg[8:].isdigit())
+        or (arg.startswith("seg:day:") and cb.number(arg[8:]) is not None)
         or (arg.startswith("seg:area:") and arg[9:] in QUIZ_AREAS)
     )
     if not valid:

@@ -7,7 +7,7 @@ from contextvars import ContextVar
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.course.subscriber import Subscriber
 from bot.services import svc
@@ -19,6 +19,19 @@ Context = ContextTypes.DEFAULT_TYPE
 # The record read by `touch` for the update being handled: handlers of later groups run in the
 # same task, so they reuse it instead of another Redis round trip.
 _touched: ContextVar[tuple[int, Subscriber | None] | None] = ContextVar("touched", default=None)
+
+
+async def private_only(update: Update, context: Context) -> None:
+    """First of all: the course happens in private chats. Group and channel traffic, edits of
+    old messages, and updates without a chat are dropped here, so they can neither stall the
+    private chats (a group reply waits 3 s for its slot) nor act on someone's account."""
+    if update.my_chat_member is not None:
+        return  # blocking the bot, handled by account.member_changed
+    if update.edited_message is not None or update.edited_channel_post is not None:
+        raise ApplicationHandlerStop
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        raise ApplicationHandlerStop
 
 
 async def touch(update: Update, context: Context) -> None:
@@ -55,7 +68,10 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 async def answer(update: Update, text: str | None = None, alert: bool = False) -> None:
     """Acknowledge a button press so the phone stops its spinner."""
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=alert)
+        try:
+            await update.callback_query.answer(text, show_alert=alert)
+        except BadRequest as exc:  # "query is too old": the press itself still counts
+            log.debug("callback answer refused: %s", exc.message)
 
 
 async def edit_or_send(

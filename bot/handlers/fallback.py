@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
@@ -11,7 +13,7 @@ from bot.handlers.common import Context, answer, reply, subscriber
 async def unknown_command(update: Update, context: Context) -> None:
     text = update.effective_message.text if update.effective_message else ""
     command = (text or "").split()[0][:32] if text else "that"
-    await reply(update, f"I don't know {command}. /help lists what I can do.")
+    await reply(update, f"I don't know {escape(command)}. /help lists what I can do.")
 
 
 async def other_text(update: Update, context: Context) -> None:

@@ -164,10 +164,10 @@ async def lesson_button(update: Update, context: Context) -> None:
     await answer(update)
     arg = cb.arg_of(update.callback_query.data if update.callback_query else "")
     sub = await subscriber(update, context)
-    if not arg.isdigit() or sub is None:
+    day = cb.number(arg)
+    if day is None or sub is None:
         await reply(update, "That button has expired. /lessons shows your lessons.")
         return
-    day = int(arg)
     s = svc(context)
     lesson = s.content().course.by_day(day)
     if lesson is None:
@@ -188,10 +188,10 @@ async def snooze(update: Update, context: Context) -> None:
     if user is None or sub is None or sub.status != Status.OPTED_IN:
         await answer(update, "You're not receiving lessons right now.")
         return
-    if kind not in ("1h", "eve", "tmr") or not day_text.isdigit():
+    day = cb.number(day_text)
+    if kind not in ("1h", "eve", "tmr") or day is None:
         await answer(update, "That button has expired.")
         return
-    day = int(day_text)
     if day != sub.last_sent_day:
         await answer(update, "That's an older lesson: /lessons lets you reread it any time.")
         return

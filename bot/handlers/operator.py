@@ -46,7 +46,10 @@ def parse_travel(arg: str, now: datetime) -> datetime | None:
     m = _DELTA.match(arg.strip())
     if m:
         seconds = int(m.group(2)) * _UNITS[m.group(3)]
-        return now + timedelta(seconds=seconds if m.group(1) == "+" else -seconds)
+        try:
+            return now + timedelta(seconds=seconds if m.group(1) == "+" else -seconds)
+        except OverflowError:  # beyond year 9999
+            return None
     try:
         when = datetime.fromisoformat(arg.strip().replace("Z", "+00:00"))
     except ValueError:

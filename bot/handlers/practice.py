@@ -108,7 +108,8 @@ async def on_button(update: Update, context: Context) -> None:
     practice = store(s)
     course = s.content().course
     if action in ("go", "tool"):
-        lesson = course.by_day(int(arg)) if arg.isdigit() else None
+        day = cb.number(arg)
+        lesson = course.by_day(day) if day is not None else None
         if lesson is None or not lesson.tool or lesson.day > sub.last_sent_day:
             await answer(update, "That button is out of date. /practice lists your tools.")
             return

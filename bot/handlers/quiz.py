@@ -140,8 +140,8 @@ async def on_button(update: Update, context: Context) -> None:
             update, "Quiz paused. Your answers are saved: /quiz to continue where you stopped."
         )
         return
-    if action == "back" and len(parts) == 2 and parts[1].isdigit():
-        if int(parts[1]) != progress.position or progress.position == 0:
+    if action == "back" and len(parts) == 2 and cb.number(parts[1]) is not None:
+        if cb.number(parts[1]) != progress.position or progress.position == 0:
             await answer(update, "That button is out of date.")
             return
         await answer(update)
@@ -149,8 +149,11 @@ async def on_button(update: Update, context: Context) -> None:
         await quizzes.move(user.id, position)
         await edit_or_send(update, question_text(quiz, position), question_keyboard(quiz, position))
         return
-    if action == "a" and len(parts) == 3 and parts[1].isdigit() and _is_int(parts[2]):
-        position, value = int(parts[1]), int(parts[2])
+    position_arg, value_arg = (
+        (cb.number(parts[1]), cb.number(parts[2])) if len(parts) == 3 else (None, None)
+    )
+    if action == "a" and position_arg is not None and value_arg is not None:
+        position, value = position_arg, value_arg
         valid = {o.value for o in quiz.scale}
         if position != progress.position or position >= len(quiz.questions) or value not in valid:
             await answer(update, "That button is out of date.")
@@ -166,10 +169,6 @@ async def on_button(update: Update, context: Context) -> None:
         await _finish(update, context, {**progress.answers, question.id: value})
         return
     await answer(update, "That button is out of date.")
-
-
-def _is_int(text: str) -> bool:
-    return text.lstrip("-").isdigit()
 
 
 async def _finish(update: Update, context: Context, answers: dict[str, int]) -> None:
