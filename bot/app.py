@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -62,6 +63,7 @@ from scheduler.duequeue import DueQueue
 from scheduler.ratelimit import RedisRateLimiter
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("bot.updates")
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 # CallbackQueryHandlers inside a per-chat ConversationHandler are intended here: set-up steps
@@ -81,9 +83,31 @@ class BotApplication(Application):
         await _on_start(self)
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
-        if self.persistence is not None:
-            await self.update_persistence()
+        started = time.perf_counter()
+        outcome = errors.OUTCOME.set("ok")
+        try:
+            await super().process_update(update)
+            if self.persistence is not None:
+                await self.update_persistence()
+        finally:
+            if isinstance(update, Update):
+                # One structured line per update: ids hashed, never any text.
+                user = update.effective_user
+                access_log.info(
+                    "update handled",
+                    extra={
+                        "update_id": update.update_id,
+                        "user": user_hash(user.id) if user else None,
+                        "outcome": errors.OUTCOME.get(),
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            errors.OUTCOME.reset(outcome)
+
+
+def user_hash(user_id: int) -> str:
+    """A stable pseudonym for logs: lets you follow one person's updates without their id."""
+    return hashlib.blake2b(str(user_id).encode(), digest_size=6, key=b"icb-log").hexdigest()
 
 
 def build_services(

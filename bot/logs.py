@@ -16,7 +16,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for field in ("update_id", "user", "outcome"):
+        for field in ("update_id", "user", "outcome", "ms"):
             if hasattr(record, field):
                 out[field] = getattr(record, field)
         if record.exc_info:
@@ -38,3 +38,6 @@ def setup_logging(level: str, *, json_logs: bool = False) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # "skipped: maximum number of running instances" only says a tick outlasted the interval.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    # One line per update is the JSON access log; in plain mode it is DEBUG detail.
+    if not json_logs and level != "DEBUG":
+        logging.getLogger("bot.updates").setLevel(logging.WARNING)

@@ -18,7 +18,9 @@ Context = ContextTypes.DEFAULT_TYPE
 
 # The record read by `touch` for the update being handled: handlers of later groups run in the
 # same task, so they reuse it instead of another Redis round trip.
-_touched: ContextVar[tuple[int, Subscriber | None] | None] = ContextVar("touched", default=None)
+_touched: ContextVar[tuple[int, Subscriber | None, dict[str, str]] | None] = ContextVar(
+    "touched", default=None
+)
 
 
 async def private_only(update: Update, context: Context) -> None:
@@ -40,8 +42,16 @@ async def touch(update: Update, context: Context) -> None:
     if user is None or user.is_bot:
         return
     s = svc(context)
-    sub = await s.subscribers.touch(user.id, s.clock.time())
-    _touched.set((update.update_id, sub))
+    sub, practice = await s.subscribers.touch(
+        user.id, s.clock.time(), also=s.keys.practice(user.id)
+    )
+    _touched.set((update.update_id, sub, practice))
+
+
+def touched_hash(update: Update) -> dict[str, str] | None:
+    """The extra hash `touch` read for this update (None: not read, ask Redis)."""
+    cached = _touched.get()
+    return cached[2] if cached is not None and cached[0] == update.update_id else None
 
 
 async def subscriber(update: Update, context: Context) -> Subscriber | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 
 from redis.exceptions import RedisError
 from telegram import Update
@@ -16,8 +17,13 @@ SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 STORE_DOWN = "I can't reach my memory right now. Please try again in a minute. 🙏"
 
 
+# What happened to the update being handled, for the structured access log.
+OUTCOME: ContextVar[str] = ContextVar("outcome", default="ok")
+
+
 async def on_error(update: object, context: Context) -> None:
     error = context.error
+    OUTCOME.set("redis_down" if isinstance(error, RedisError) else "error")
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, RedisError):
         log.warning(

@@ -21,6 +21,7 @@ from bot.course.models import Lesson
 from bot.course.subscriber import Status, Subscriber, record_practice
 from bot.course.tools import Tool
 from bot.handlers.common import (
+    BUSY_FOR,
     Context,
     answer,
     forget_cached,
@@ -28,10 +29,12 @@ from bot.handlers.common import (
     release_busy,
     reply,
     subscriber,
+    touched_hash,
 )
 from bot.render import prompt_text
 from bot.services import Services, svc
-from bot.store.practice import Exchange, PracticeStore
+from bot.store.practice import Exchange, PracticeStore, exchange_from
+from bot.store.subscribers import encode_changes
 from scheduler.timing import local_date, zone
 
 log = logging.getLogger(__name__)
@@ -148,7 +151,13 @@ async def on_text(update: Update, context: Context) -> None:
         return
     s = svc(context)
     sub = await subscriber(update, context)
-    current = await store(s).current(user.id) if sub is not None else None
+    cached = touched_hash(update)
+    if sub is None:
+        current = None
+    elif cached is not None:
+        current = exchange_from(cached)
+    else:
+        current = await store(s).current(user.id)
     if sub is None or current is None or sub.status in (Status.UNSUBSCRIBED, Status.BLOCKED):
         from bot.handlers.fallback import other_text
 
@@ -156,17 +165,18 @@ async def on_text(update: Update, context: Context) -> None:
         return
     feedback = coach(current.tool, message.text)
     good = feedback.verdict == "good"
-    await store(s).record(user.id, current.tool, good)
     today: date = local_date(s.clock.now(), zone(sub.timezone))
     updated = record_practice(sub, current.tool, today, s.clock.time())
-    await s.subscribers.update(
-        user.id,
-        streak=updated.streak,
-        streak_date=updated.streak_date,
-        catchup_week=updated.catchup_week,
-        practised=updated.practised,
-        busy_until=s.clock.time() + 600,
+    changes = encode_changes(
+        {
+            "streak": updated.streak,
+            "streak_date": updated.streak_date,
+            "catchup_week": updated.catchup_week,
+            "practised": updated.practised,
+            "busy_until": s.clock.time() + BUSY_FOR,
+        }
     )
+    await store(s).record(user.id, current.tool, good, changes)
     forget_cached()
     log.info("practice coached: tool=%s verdict=%s", current.tool, feedback.verdict)
     head = "🌟 " if good else "🌱 "

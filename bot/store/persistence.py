@@ -28,10 +28,15 @@ class RedisPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
         )
         self.redis = redis
         self.keys = keys
+        # Who has stored data: PTB hands every update's user to update_user_data, and for
+        # almost everyone it is empty, so most calls can skip Redis entirely.
+        self._stored: set[int] = set()
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         raw = cast(dict[str, str], await self.redis.hgetall(self.keys.user_data_all()))
-        return {int(uid): json.loads(data) for uid, data in raw.items()}
+        loaded = {int(uid): json.loads(data) for uid, data in raw.items()}
+        self._stored = set(loaded)
+        return loaded
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         return {}
@@ -58,8 +63,10 @@ class RedisPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         if data:
             await self.redis.hset(self.keys.user_data_all(), str(user_id), json.dumps(data))
-        else:
+            self._stored.add(user_id)
+        elif user_id in self._stored:
             await self.redis.hdel(self.keys.user_data_all(), str(user_id))
+            self._stored.discard(user_id)
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
         return None
@@ -75,6 +82,7 @@ class RedisPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
 
     async def drop_user_data(self, user_id: int) -> None:
         await self.redis.hdel(self.keys.user_data_all(), str(user_id))
+        self._stored.discard(user_id)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         return None

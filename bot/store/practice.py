@@ -23,6 +23,12 @@ class Exchange:
     day: int
 
 
+def exchange_from(raw: dict[str, str]) -> Exchange | None:
+    if not raw or "tool" not in raw:
+        return None
+    return Exchange(tool=raw["tool"], prompt=int(raw["prompt"]), day=int(raw["day"]))
+
+
 class PracticeStore:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
@@ -38,16 +44,18 @@ class PracticeStore:
             await pipe.execute()
 
     async def current(self, user_id: int) -> Exchange | None:
-        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.practice(user_id)))
-        if not raw or "tool" not in raw:
-            return None
-        return Exchange(tool=raw["tool"], prompt=int(raw["prompt"]), day=int(raw["day"]))
+        return exchange_from(
+            cast(dict[str, str], await self.redis.hgetall(self.keys.practice(user_id)))
+        )
 
     async def close(self, user_id: int) -> None:
         await self.redis.delete(self.keys.practice(user_id))
 
-    async def record(self, user_id: int, tool: str, good: bool) -> None:
-        """Per-user tallies for /progress, and anonymous ones for the operators' funnel."""
+    async def record(
+        self, user_id: int, tool: str, good: bool, subscriber_changes: dict[str, str]
+    ) -> None:
+        """Per-user tallies for /progress, anonymous ones for the operators' funnel, and the
+        subscriber's streak fields (already encoded), all in one round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hincrby(self.keys.user_stats(user_id), f"practice:{tool}", 1)
             if good:
@@ -55,4 +63,6 @@ class PracticeStore:
             pipe.hincrby(self.keys.counters("practice"), tool, 1)
             if good:
                 pipe.hincrby(self.keys.counters("practice_good"), tool, 1)
+            if subscriber_changes:
+                pipe.hset(self.keys.sub(user_id), mapping=cast(Any, subscriber_changes))
             await pipe.execute()

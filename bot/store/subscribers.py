@@ -55,14 +55,14 @@ assert set(CODES) == set(_TYPES) - {"user_id"}
 # round trip: every update does this, so it must be cheap.
 _TOUCH = f"""
 local sub = redis.call('HGETALL', KEYS[1])
-if #sub == 0 then return sub end
+if #sub == 0 then return {{sub, {{}}}} end
 redis.call('HSET', KEYS[1], '{CODES["last_seen_at"]}', ARGV[1])
 for i = 1, #sub, 2 do
   if sub[i] == '{CODES["status"]}' and sub[i + 1] == 'opted_in' then
     redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
   end
 end
-return sub
+return {{sub, redis.call('HGETALL', KEYS[3])}}
 """
 
 
@@ -179,17 +179,20 @@ class SubscriberStore:
                 log.warning("skipping an unreadable subscriber record")
         return out
 
-    async def touch(self, user_id: int, now: float) -> Subscriber | None:
-        """Record that the person was here; returns their record (None if not subscribed)."""
-        pairs = await self._touch(
-            keys=[self.keys.sub(user_id), self.keys.idle()],
+    async def touch(
+        self, user_id: int, now: float, also: str | None = None
+    ) -> tuple[Subscriber | None, dict[str, str]]:
+        """Record that the person was here; returns their record (None if not subscribed) and,
+        in the same round trip, the hash at `also` (the open practice, say)."""
+        pairs, extra = await self._touch(
+            keys=[self.keys.sub(user_id), self.keys.idle(), also or self.keys.sub(user_id)],
             args=[_encode(now), _encode(now + NUDGE_AFTER), user_id],
         )
         if not pairs:
-            return None
+            return None, {}
         raw = _pairs(pairs)
         raw[CODES["last_seen_at"]] = _encode(now)
-        return from_fields(user_id, raw)
+        return from_fields(user_id, raw), (_pairs(extra) if also else {})
 
     async def save(self, sub: Subscriber) -> None:
         """Replace the whole record (fields at their default are removed)."""
