@@ -6,12 +6,9 @@ import asyncio
 import contextlib
 import logging
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -23,6 +20,7 @@ from bot.course.loader import load_content
 from bot.leader import Lease
 from bot.settings import Settings
 from bot.store.connection import make_redis
+from bot.store.redis_process import start_redis_server
 from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -43,39 +41,11 @@ async def redis_reachable(url: str) -> bool:
 
 def start_private_redis() -> tuple[str, subprocess.Popen[bytes]] | None:
     """For the sandbox only: a redis-server with its data under ./var/."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        return None
     VAR_DIR.mkdir(exist_ok=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(VAR_DIR.resolve()),
-            "--appendonly",
-            "yes",
-            "--save",
-            "",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return f"redis://127.0.0.1:{port}/0", proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    return None
+    try:
+        return start_redis_server(str(VAR_DIR.resolve()), durable=True)
+    except RuntimeError:
+        return None
 
 
 def run_real(settings: Settings) -> int:

@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def spawn_bot(
-    api: LocalBotApi, redis_url: str, extra: dict[str, str] | None = None
+    api: LocalBotApi,
+    redis_url: str,
+    extra: dict[str, str] | None = None,
+    *,
+    stderr: int = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -35,7 +39,7 @@ def spawn_bot(
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
 
 

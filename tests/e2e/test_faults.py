@@ -6,15 +6,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import time
 from datetime import UTC, datetime
 
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.store.redis_process import free_port, start_redis_server
 from tests.harness import BotHarness, lesson_footer
-from tests.redis_server import free_port
 
 USER = 1601
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -33,37 +32,7 @@ class DurableRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                self.dir,
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        import socket
-
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)  # an external process starting up
-        raise RuntimeError("redis-server did not start")
+        _, self.proc = start_redis_server(self.dir, port=self.port, durable=True)
 
     def stop(self) -> None:
         if self.proc is not None:

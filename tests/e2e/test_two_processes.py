@@ -4,11 +4,9 @@ reaches every subscriber exactly once, and both processes take part."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from bot.store.subscribers import SubscriberStore, decode
 from scheduler.drip import first_due
 from scheduler.duequeue import DueQueue
 from tests.harness import content, lesson_footer
+from tests.test_processes import spawn_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
@@ -55,29 +54,6 @@ async def load_subscribers(redis: Redis, keys: Keys) -> list[int]:
     return users
 
 
-def spawn(api: LocalBotApi, redis_url: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": api.token,
-        "BOT_API_BASE_URL": api.base_url,
-        "REDIS_URL": redis_url,
-        "ALLOW_TIME_TRAVEL": "true",
-        "TICK_SECONDS": "0.1",
-        "PER_CHAT_INTERVAL": "0.01",
-        "PAID_BROADCAST": "true",
-        "BROADCAST_RATE": "1000",
-        "LOG_LEVEL": "WARNING",
-        "CONTENT_DIR": str(ROOT / "content"),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
 async def both_ticked_since(redis: Redis, keys: Keys, since: float, n: int = 2) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -102,7 +78,11 @@ async def test_two_processes_deliver_each_lesson_exactly_once(redis_url: str, re
     await redis.set(keys.clock(), repr(START.timestamp() - time.time()))
     last_day = content().course.last_day
     async with LocalBotApi(record=True) as api:
-        procs = [spawn(api, redis_url), spawn(api, redis_url)]
+        env = {"TICK_SECONDS": "0.1", "PAID_BROADCAST": "true", "BROADCAST_RATE": "1000"}
+        procs = [
+            spawn_bot(api, redis_url, env, stderr=subprocess.PIPE),
+            spawn_bot(api, redis_url, env, stderr=subprocess.PIPE),
+        ]
         try:
             await both_ticked_since(redis, keys, 0)
             simulated = START.timestamp()
