@@ -28,7 +28,8 @@ from scheduler.duequeue import DueQueue
 log = logging.getLogger(__name__)
 
 SCHEDULED, RUNNING, DONE, CANCELLED = "scheduled", "running", "done", "cancelled"
-BATCH = 200
+CLAIM = 4  # recipients a worker claims at a time
+WATCH = 0.5  # how often a running broadcast checks for a cancel and reports progress
 LEASE = 120.0
 
 
@@ -233,6 +234,7 @@ class BroadcastEngine:
         self.concurrency = concurrency
         self.progress_every = progress_every
         self._lock = asyncio.Lock()
+        self._last_progress: dict[str, float] = {}
 
     async def run(self) -> int:
         """Work on every due broadcast until none has work left; returns messages sent."""
@@ -254,36 +256,52 @@ class BroadcastEngine:
         elif b.status != RUNNING:
             return 0
         queue = self.store.queue(bid)
-        gate = asyncio.Semaphore(self.concurrency)
+        current = await self.store.get(bid)
+        if current is None:
+            return 0
         sent = 0
-        last_progress = 0.0
-        while True:
-            current = await self.store.get(bid)
-            if current is None or current.status != RUNNING:
-                return sent  # cancelled meanwhile
-            claimed = await queue.claim(self.clock.time(), BATCH)
-            if not claimed:
-                if await queue.size() == 0:
-                    await self.store.finish(bid, DONE, self.clock.time())
-                    done = await self.store.get(bid)
-                    if done is not None and self.progress is not None:
-                        await self.progress(done, self.clock.time())
-                return sent
+        cancelled = asyncio.Event()
 
-            async def one(uid: int, b: Broadcast = current) -> None:
-                nonlocal sent
-                async with gate:
+        async def worker(b: Broadcast = current) -> None:
+            # Each worker claims a few at a time and moves on at once: no batch barrier, so
+            # one slow send holds up only its own worker, never the whole broadcast.
+            nonlocal sent
+            while not cancelled.is_set():
+                claimed = await queue.claim(self.clock.time(), CLAIM)
+                if not claimed:
+                    return
+                for uid, _ in claimed:
+                    if cancelled.is_set():
+                        return  # left leased; the cancel deletes the queue
                     outcome = await self._one(b, uid)
                     sent += outcome == "sent"
                     await self.store.settle(bid, uid, outcome)
 
-            await asyncio.gather(*(one(uid) for uid, _ in claimed))
-            now = self.clock.time()
-            if self.progress is not None and now - last_progress >= self.progress_every:
-                last_progress = now
+        workers = [asyncio.create_task(worker()) for _ in range(self.concurrency)]
+        try:
+            while not all(w.done() for w in workers):
+                await asyncio.wait(workers, timeout=WATCH)
                 fresh = await self.store.get(bid)
-                if fresh is not None:
-                    await self.progress(fresh, now)
+                if fresh is None or fresh.status != RUNNING:
+                    cancelled.set()  # cancelled by an operator meanwhile
+                elif self.progress is not None:
+                    now = self.clock.time()
+                    if now - self._last_progress.get(bid, 0.0) >= self.progress_every:
+                        self._last_progress[bid] = now
+                        await self.progress(fresh, now)
+        finally:
+            cancelled.set()
+            await asyncio.gather(*workers, return_exceptions=True)
+        for w in workers:
+            if not w.cancelled() and w.exception() is not None:
+                log.error("broadcast worker failed", exc_info=w.exception())
+        final = await self.store.get(bid)
+        if final is not None and final.status == RUNNING and await queue.size() == 0:
+            await self.store.finish(bid, DONE, self.clock.time())
+            done = await self.store.get(bid)
+            if done is not None and self.progress is not None:
+                await self.progress(done, self.clock.time())
+        return sent
 
     async def _one(self, b: Broadcast, uid: int) -> str:
         # Status is read right before the send: an unsubscribe a moment ago is respected.
