@@ -39,6 +39,21 @@ async def send_broadcast_message(
         extra["allow_paid_broadcast"] = True
 
     def call() -> Any:
+        if b.media_kind == "" and priority == "bulk":
+            # The reply is not needed: skip building a Message from it (~15% of a send's CPU).
+            api: dict[str, Any] = {
+                "chat_id": chat_id,
+                "text": b.html,
+                "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True},
+            }
+            if markup is not None:
+                api["reply_markup"] = markup
+            if "allow_paid_broadcast" in extra:
+                api["allow_paid_broadcast"] = True
+            return bot.do_api_request(
+                "sendMessage", api_kwargs=api, rate_limit_args=extra["rate_limit_args"]
+            )
         if b.media_kind == "photo":
             return bot.send_photo(chat_id, b.media_id, caption=b.html, reply_markup=markup, **extra)
         if b.media_kind == "document":

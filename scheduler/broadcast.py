@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from bot.course.subscriber import Status, Subscriber
 from bot.store.keys import Keys
-from bot.store.subscribers import SubscriberStore
+from bot.store.subscribers import CODES, SubscriberStore
 from scheduler.clock import Clock
 from scheduler.delivery import Outcome
 from scheduler.duequeue import DueQueue
@@ -28,6 +28,8 @@ from scheduler.duequeue import DueQueue
 log = logging.getLogger(__name__)
 
 SCHEDULED, RUNNING, DONE, CANCELLED = "scheduled", "running", "done", "cancelled"
+STATUS_FIELD = CODES["status"]
+SENDABLE = {Status.OPTED_IN.value}
 CLAIM = 4  # recipients a worker claims at a time
 WATCH = 0.5  # how often a running broadcast checks for a cancel and reports progress
 LEASE = 120.0
@@ -187,15 +189,22 @@ class BroadcastStore:
         encoded = _encode(replace(current, **changes))  # type: ignore[arg-type]
         await self.redis.hset(self._key(bid), mapping=cast(Any, {k: encoded[k] for k in changes}))
 
-    async def settle(self, bid: str, uid: int, outcome: str) -> None:
-        """Count the outcome and take the person off the queue, in one round trip."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hincrby(self._key(bid), outcome, 1)
-            pipe.zrem(self.keys.broadcast(f"{bid}:q"), str(uid))
-            await pipe.execute()
+    async def settle(
+        self, bid: str, done: tuple[int, str] | None, next_uid: int | None
+    ) -> str | None:
+        """Count the previous recipient's outcome and take them off the queue, and read the
+        next recipient's status, in one round trip (the per-send cost that matters at 1000/s).
+        Returns the next recipient's status (None: no record)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if done is not None:
+                uid, outcome = done
+                pipe.hincrby(self._key(bid), outcome, 1)
+                pipe.zrem(self.keys.broadcast(f"{bid}:q"), str(uid))
+            if next_uid is not None:
+                pipe.hget(self.keys.sub(next_uid), STATUS_FIELD)
+            results = await pipe.execute()
+        return cast(str | None, results[-1]) if next_uid is not None else None
 
-    async def status_of(self, uid: int) -> Subscriber | None:
-        return await self.subscribers.get(uid)
 
     async def finish(self, bid: str, status: str, now: float) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -266,16 +275,26 @@ class BroadcastEngine:
             # Each worker claims a few at a time and moves on at once: no batch barrier, so
             # one slow send holds up only its own worker, never the whole broadcast.
             nonlocal sent
-            while not cancelled.is_set():
-                claimed = await queue.claim(self.clock.time(), CLAIM)
-                if not claimed:
-                    return
-                for uid, _ in claimed:
-                    if cancelled.is_set():
-                        return  # left leased; the cancel deletes the queue
-                    outcome = await self._one(b, uid)
-                    sent += outcome == "sent"
-                    await self.store.settle(bid, uid, outcome)
+            allowed = SENDABLE | ({Status.PAUSED.value} if b.include_paused else set())
+            done: tuple[int, str] | None = None
+            try:
+                while not cancelled.is_set():
+                    claimed = await queue.claim(self.clock.time(), CLAIM)
+                    if not claimed:
+                        return
+                    for uid, _ in claimed:
+                        if cancelled.is_set():
+                            return  # left leased; the cancel deletes the queue
+                        # Status is read right before the send: an unsubscribe a moment ago
+                        # is respected.
+                        status = await self.store.settle(bid, done, uid)
+                        done = None
+                        outcome = await self._one(b, uid, status in allowed)
+                        sent += outcome == "sent"
+                        done = (uid, outcome)
+            finally:
+                if done is not None:
+                    await self.store.settle(bid, done, None)
 
         workers = [asyncio.create_task(worker()) for _ in range(self.concurrency)]
         try:
@@ -303,10 +322,8 @@ class BroadcastEngine:
                 await self.progress(done, self.clock.time())
         return sent
 
-    async def _one(self, b: Broadcast, uid: int) -> str:
-        # Status is read right before the send: an unsubscribe a moment ago is respected.
-        fresh = await self.store.status_of(uid)
-        if fresh is None or not matches(fresh, "active", b.include_paused, None):
+    async def _one(self, b: Broadcast, uid: int, sendable: bool) -> str:
+        if not sendable:
             return "skipped"
         try:
             outcome = await self.send(b, uid)
