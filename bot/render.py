@@ -164,6 +164,8 @@ def lesson_keyboard(lesson: Lesson, has_practice: bool, drill: Lesson | None = N
             Button("📅 Tomorrow", callback_data=cb.data(cb.SNOOZE, f"tmr:{lesson.day}")),
         ]
     )
+    if lesson.bonus:
+        rows.append([Button("No more bonus lessons", callback_data=cb.data(cb.BONUS, "off"))])
     rows.append([Button("Unsubscribe", callback_data=cb.data(cb.UNSUBSCRIBE))])
     return Markup(rows)
 

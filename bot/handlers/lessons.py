@@ -245,8 +245,25 @@ async def progress(update: Update, context: Context) -> None:
     await reply(update, "\n\n".join(lines))
 
 
+async def bonus_off(update: Update, context: Context) -> None:
+    """Bonus lessons (added after the course) are optional: one tap stops them."""
+    await answer(update)
+    user = update.effective_user
+    s = svc(context)
+    sub = await s.subscribers.get(user.id) if user else None
+    if user is None or sub is None:
+        await reply(update, "You're not subscribed right now. /start to join.")
+        return
+    await s.subscribers.update(user.id, bonus_opt_out=True)
+    if sub.next_day > LAST_CORE_DAY:
+        await s.due.cancel(user.id)
+    forget_cached()
+    await reply(update, "Okay: no more bonus lessons. Everything you have stays in /lessons. 💛")
+
+
 def handlers() -> list[object]:
     return [
+        CallbackQueryHandler(bonus_off, pattern=cb.pattern(cb.BONUS)),
         CommandHandler("today", today),
         CommandHandler("lessons", lessons_list),
         CallbackQueryHandler(lesson_button, pattern=cb.pattern(cb.LESSON)),
