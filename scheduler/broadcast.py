@@ -205,7 +205,6 @@ class BroadcastStore:
             results = await pipe.execute()
         return cast(str | None, results[-1]) if next_uid is not None else None
 
-
     async def finish(self, bid: str, status: str, now: float) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(self._key(bid), mapping={"status": status, "finished_at": str(now)})

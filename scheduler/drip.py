@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 
 from bot.course.models import Content, Lesson
-from bot.course.subscriber import Status, Subscriber, after_lesson_sent, has_more_lessons
+from bot.course.subscriber import Status, Subscriber, has_more_lessons, lesson_sent_changes
 from bot.store.subscribers import SubscriberStore
 from scheduler.clock import Clock
 from scheduler.delivery import Outcome
@@ -178,16 +178,10 @@ class DripEngine:
         outcome = await self.send_lesson(sub, lesson)
         if outcome == Outcome.SENT:
             report.sent += 1
-            updated = after_lesson_sent(sub, lesson.day, now, course.last_day)
+            changes = lesson_sent_changes(sub, lesson.day, now, course.last_day)
             nxt = None
-            if has_more_lessons(updated, course.last_day):
+            if has_more_lessons(sub, course.last_day, next_day=lesson.day + 1):
                 nxt = self.next_regular(fell_due, now, sub.send_time, zone(sub.timezone))
-            changes: dict[str, object] = {
-                "last_sent_day": updated.last_sent_day,
-                "next_day": updated.next_day,
-                "last_sent_at": updated.last_sent_at,
-                "finished_at": updated.finished_at,
-            }
             if sub.deferred_since:
                 changes["deferred_since"] = 0.0
             await book.add(user_id, changes, nxt)

@@ -85,24 +85,28 @@ def current_streak(sub: Subscriber, today: date) -> int:
     return 0
 
 
-def after_lesson_sent(sub: Subscriber, day: int, now: float, last_day: int) -> Subscriber:
-    """The record after lesson `day` went out; `last_day` is the newest lesson that exists."""
+def lesson_sent_changes(sub: Subscriber, day: int, now: float, last_day: int) -> dict[str, object]:
+    """The fields that change when lesson `day` went out (`last_day`: the newest lesson)."""
     finished = day >= LAST_CORE_DAY and day >= last_day
-    return replace(
-        sub,
-        last_sent_day=max(sub.last_sent_day, day),
-        next_day=day + 1,
-        last_sent_at=now,
-        finished_at=sub.finished_at or (now if finished else 0.0),
-        updated_at=now,
-    )
+    return {
+        "last_sent_day": max(sub.last_sent_day, day),
+        "next_day": day + 1,
+        "last_sent_at": now,
+        "finished_at": sub.finished_at or (now if finished else 0.0),
+    }
 
 
-def has_more_lessons(sub: Subscriber, last_day: int) -> bool:
+def after_lesson_sent(sub: Subscriber, day: int, now: float, last_day: int) -> Subscriber:
+    """The record after lesson `day` went out."""
+    return replace(sub, **lesson_sent_changes(sub, day, now, last_day), updated_at=now)  # type: ignore[arg-type]
+
+
+def has_more_lessons(sub: Subscriber, last_day: int, next_day: int | None = None) -> bool:
     """Whether another lesson is waiting: core days always, bonus days unless opted out."""
-    if sub.next_day <= LAST_CORE_DAY:
+    day = sub.next_day if next_day is None else next_day
+    if day <= LAST_CORE_DAY:
         return True
-    return sub.next_day <= last_day and not sub.bonus_opt_out
+    return day <= last_day and not sub.bonus_opt_out
 
 
 def record_practice(sub: Subscriber, tool: str, today: date, now: float) -> Subscriber:

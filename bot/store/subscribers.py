@@ -8,6 +8,7 @@ and times are whole seconds. `decode` turns a raw hash back into readable names.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any, cast
 
@@ -134,25 +135,33 @@ def decode(raw: dict[str, str]) -> dict[str, str]:
     return {NAMES.get(k, k): v for k, v in raw.items()}
 
 
+def _practised(value: str) -> tuple[str, ...]:
+    return tuple(p for p in value.split(",") if p)
+
+
+def _converter(name: str) -> Callable[[str], object]:
+    kind = _TYPES[name]
+    if name == "practised":
+        return _practised
+    parsers: dict[str, Callable[[str], object]] = {
+        "int": int,
+        "float": float,
+        "bool": lambda v: v == "1",
+        "Status": Status,
+    }
+    return parsers.get(str(kind), str)
+
+
+# code -> (field name, parser), built once: decoding runs a thousand times per tick.
+_DECODERS = {code: (name, _converter(name)) for name, code in CODES.items()}
+
+
 def from_fields(user_id: int, raw: dict[str, str]) -> Subscriber:
     kwargs: dict[str, Any] = {"user_id": user_id}
     for code, value in raw.items():
-        name = NAMES.get(code)
-        if name is None:
-            continue
-        kind = _TYPES[name]
-        if kind == "int":
-            kwargs[name] = int(value)
-        elif kind == "float":
-            kwargs[name] = float(value)
-        elif kind == "bool":
-            kwargs[name] = value == "1"
-        elif kind == "Status":
-            kwargs[name] = Status(value)
-        elif name == "practised":
-            kwargs[name] = tuple(p for p in value.split(",") if p)
-        else:
-            kwargs[name] = value
+        decoder = _DECODERS.get(code)
+        if decoder is not None:
+            kwargs[decoder[0]] = decoder[1](value)
     return Subscriber(**kwargs)
 
 
