@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 
@@ -79,6 +79,7 @@ class DripEngine:
         self.send_lesson = send_lesson
         self.send_nudge = send_nudge
         self.batch = batch
+        self.concurrency = concurrency
         self._gate = asyncio.Semaphore(concurrency)
         self._lock = asyncio.Lock()
         self.ticks = 0
@@ -96,11 +97,13 @@ class DripEngine:
                 # soon as their send is done, so a crash repeats only sends in flight.
                 subs = await self.subscribers.get_many([uid for uid, _ in claimed])
                 book = _Bookings(self.subscribers, self.due.key, self.flush_every)
+                pending = iter(claimed)
                 try:
+                    # A fixed pool of workers, not a task per person: cheaper at 1,000 due.
                     await asyncio.gather(
                         *(
-                            self._one(uid, fell, now, report, subs.get(uid), book)
-                            for uid, fell in claimed
+                            self._work(pending, now, report, subs, book)
+                            for _ in range(self.concurrency)
                         )
                     )
                 finally:
@@ -111,6 +114,17 @@ class DripEngine:
                 await self._nudge(uid, report)
             self.ticks += 1
             return report
+
+    async def _work(
+        self,
+        pending: Iterator[tuple[int, float]],
+        now: float,
+        report: TickReport,
+        subs: dict[int, Subscriber],
+        book: _Bookings,
+    ) -> None:
+        for uid, fell in pending:
+            await self._one(uid, fell, now, report, subs.get(uid), book)
 
     async def deliver_now(self, user_id: int) -> Outcome | None:
         """Send the next lesson at once (e.g. day 0 right after set-up)."""
