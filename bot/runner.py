@@ -122,6 +122,9 @@ async def run_sandbox(settings: Settings) -> int:
     from bot.sandbox.terminal import run_terminal_chat
 
     content = load_content(settings.CONTENT_DIR)
+    if settings.LOG_LEVEL == "INFO":
+        # The terminal is the chat: only warnings interleave with it (LOG_LEVEL=DEBUG shows all).
+        logging.getLogger().setLevel(logging.WARNING)
     redis_proc: subprocess.Popen[bytes] | None = None
     redis_url = settings.REDIS_URL
     if not await redis_reachable(redis_url):
