@@ -56,6 +56,7 @@ from bot.store.practice import PracticeStore
 from bot.store.quizzes import QuizStore
 from bot.store.subscribers import SubscriberStore
 from bot.transport import AiohttpRequest
+from bot.updates import PerChatUpdateProcessor
 from scheduler.clock import Clock
 from scheduler.delivery import Sender
 from scheduler.drip import DripEngine
@@ -167,6 +168,8 @@ def build_application(
     builder = builder.get_updates_request(
         get_updates_request or AiohttpRequest(connection_pool_size=1)
     )
+    if settings.UPDATE_CONCURRENCY > 1:
+        builder = builder.concurrent_updates(PerChatUpdateProcessor(settings.UPDATE_CONCURRENCY))
     # Always a limiter: every send passes rate_limit_args, and the budget is shared via Redis.
     limiter = rate_limiter or RedisRateLimiter(
         redis,

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     PAID_BROADCAST: bool = False
     PER_CHAT_INTERVAL: float = Field(default=1.0, ge=0, le=60)
     TICK_SECONDS: float = Field(default=5.0, gt=0, le=300)
+    # Updates of different chats processed at once (one chat's always in order); 1 = one by one.
+    UPDATE_CONCURRENCY: int = Field(default=8, ge=1, le=256)
 
     @field_validator("OPERATOR_IDS", mode="before")
     @classmethod
