@@ -27,7 +27,6 @@ import cProfile
 import io
 import itertools
 import json
-import os
 import pstats
 import statistics
 import subprocess
@@ -43,6 +42,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 
 from bench.bench_scheduler import RawPipe, _resp
+from bench.common import redis_url
 from bot.app import build_application
 from bot.course.loader import load_content
 from bot.course.subscriber import Status, Subscriber
@@ -138,19 +138,6 @@ def server() -> Iterator[Server]:
         yield srv
     finally:
         srv.close()
-
-
-@contextlib.contextmanager
-def redis_url() -> Iterator[str]:
-    given = os.environ.get("REDIS_URL")
-    if given:
-        print(f"using REDIS_URL={given} (its database is flushed)", flush=True)
-        yield given
-        return
-    from tests.redis_server import redis_server  # private, free port, no persistence
-
-    with redis_server() as (url, _proc):
-        yield url
 
 
 # ------------------------------------------------------------------ instrumentation

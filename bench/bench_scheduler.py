@@ -36,7 +36,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +45,7 @@ from urllib.parse import unquote, urlparse
 
 from redis.asyncio import Redis
 
+from bench.common import redis_url
 from bot.app import build_application, build_services
 from bot.course.loader import load_content
 from bot.course.models import Content, Lesson
@@ -468,19 +469,6 @@ async def measure_startup(
 # ------------------------------------------------------------------ driver
 
 
-@contextlib.asynccontextmanager
-async def redis_url() -> AsyncIterator[str]:
-    url = os.environ.get("REDIS_URL")
-    if url:
-        print(f"using REDIS_URL={url} (its database is flushed)", flush=True)
-        yield url
-        return
-    from tests.redis_server import redis_server  # a private server: --save '' --appendonly no
-
-    with redis_server() as (private, _proc):
-        yield private
-
-
 def _parse_sizes(text: str) -> list[int]:
     sizes = [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
     if not sizes or min(sizes) <= 0:
@@ -571,31 +559,32 @@ async def bench_size(
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     content = load_content(CONTENT_DIR)
     results: list[SizeResult] = []
-    async with redis_url() as url, LocalBotApi(record=False) as api:
-        redis = make_redis(url)
-        try:
-            version = (await redis.info("server"))["redis_version"]
-        finally:
-            await redis.aclose()
-        print(
-            f"scheduler bench: sizes {args.sizes}, runs {args.runs}, {args.due:,} due, "
-            f"python {sys.version.split()[0]}, redis-server {version}, "
-            f"{os.cpu_count()} cpus",
-            flush=True,
-        )
-        for i, n in enumerate(args.sizes):
-            if args.profile:
-                mode = "always"
-            elif args.no_profile or i < len(args.sizes) - 1:
-                mode = "never"
-            else:
-                mode = "if_slow"  # the largest N says where the time goes, if above target
-            results.append(await bench_size(n, url, api, content, args, mode))
-        redis = make_redis(url)
-        try:
-            await redis.flushdb()
-        finally:
-            await redis.aclose()
+    with redis_url() as url:
+        async with LocalBotApi(record=False) as api:
+            redis = make_redis(url)
+            try:
+                version = (await redis.info("server"))["redis_version"]
+            finally:
+                await redis.aclose()
+            print(
+                f"scheduler bench: sizes {args.sizes}, runs {args.runs}, {args.due:,} due, "
+                f"python {sys.version.split()[0]}, redis-server {version}, "
+                f"{os.cpu_count()} cpus",
+                flush=True,
+            )
+            for i, n in enumerate(args.sizes):
+                if args.profile:
+                    mode = "always"
+                elif args.no_profile or i < len(args.sizes) - 1:
+                    mode = "never"
+                else:
+                    mode = "if_slow"  # the largest N says where the time goes, if above target
+                results.append(await bench_size(n, url, api, content, args, mode))
+            redis = make_redis(url)
+            try:
+                await redis.flushdb()
+            finally:
+                await redis.aclose()
     verdicts = []
     for r in results:
         verdicts.append(

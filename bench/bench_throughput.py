@@ -52,6 +52,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from bench.common import redis_url
 from bot.sandbox.botapi import JSON, LocalBotApi, SentMessage, _Chat
 
 TOKEN = "123456:BENCH"
@@ -422,18 +423,6 @@ def child(*argv: str, env: dict[str, str] | None = None) -> Iterator[Child]:
         yield c
     finally:
         c.close()
-
-
-@contextlib.contextmanager
-def redis_url() -> Iterator[str]:
-    given = os.environ.get("REDIS_URL")
-    if given:
-        yield given
-        return
-    from tests.redis_server import redis_server
-
-    with redis_server() as (url, _proc):
-        yield url
 
 
 def redis_commands(url: str, reset: bool = False) -> dict[str, int]:

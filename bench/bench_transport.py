@@ -31,6 +31,7 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bench.common import redis_url
 from bot.transport import AiohttpRequest
 
 TOKEN = "123456:BENCH"
@@ -171,18 +172,6 @@ async def transport_mode(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ limiter mode
-
-
-@contextlib.contextmanager
-def redis_url() -> Iterator[str]:
-    given = os.environ.get("REDIS_URL")
-    if given:
-        yield given
-        return
-    from tests.redis_server import redis_server
-
-    with redis_server() as (url, _proc):
-        yield url
 
 
 async def limiter_mode(args: argparse.Namespace) -> dict[str, Any]:
