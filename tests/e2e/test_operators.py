@@ -137,3 +137,22 @@ async def test_stats_and_reload(redis_url: str, redis: Redis, tmp_path: Path) ->
         ok = await bot.say(OPERATOR, "/reload", "Content reloaded")
         assert "10 lessons" in ok.plain
         assert bot.services.content().course.last_day == 9
+
+
+async def test_photo_broadcast_with_a_link_button(redis_url: str, redis: Redis) -> None:
+    async with BotHarness(redis_url, start=START) as bot:
+        await seed(redis, 51)
+        await bot.say(OPERATOR, "/broadcast", "Send me the message")
+        await bot.after(
+            OPERATOR,
+            lambda: bot.api.send_photo_from_user(OPERATOR, caption="A picture for today"),
+            "Add a button",
+        )
+        await bot.press(OPERATOR, "Link button", "Label | https://")
+        await bot.say(OPERATOR, "Read more | https://example.com/tips", "Who should get it")
+        await bot.press(OPERATOR, "Everyone active", has_button("Send now to 1"))
+        await bot.press(OPERATOR, "Send now", "Broadcast")
+        await bot.services.extras["broadcasts"].run()
+        got = bot.api.last(51)
+        assert got.kind == "photo" and "A picture for today" in got.plain
+        assert any(b.url == "https://example.com/tips" for row in got.buttons for b in row)
