@@ -11,8 +11,13 @@ from redis.asyncio import Redis
 
 _CLAIM = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
-for i = 1, #due, 2 do
-  redis.call('ZADD', KEYS[1], ARGV[3], due[i])
+if #due > 0 then
+  local lease = {}
+  for i = 1, #due, 2 do
+    lease[#lease + 1] = ARGV[3]
+    lease[#lease + 1] = due[i]
+  end
+  redis.call('ZADD', KEYS[1], unpack(lease))  -- one call for the whole batch
 end
 return due
 """

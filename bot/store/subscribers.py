@@ -90,13 +90,16 @@ local function split(s)
     start = i + 1
   end
 end
+local book, cancel = {}, {}
 for i, row in ipairs(ARGV) do
   local parts = split(row)
   local uid, when = parts[1], parts[2]
   if #parts > 2 then redis.call('HSET', KEYS[i + 1], unpack(parts, 3)) end
-  if when == '' then redis.call('ZREM', KEYS[1], uid)
-  else redis.call('ZADD', KEYS[1], when, uid) end
+  if when == '' then cancel[#cancel + 1] = uid
+  else book[#book + 1] = when; book[#book + 1] = uid end
 end
+if #book > 0 then redis.call('ZADD', KEYS[1], unpack(book)) end
+if #cancel > 0 then redis.call('ZREM', KEYS[1], unpack(cancel)) end
 return 1
 """
 _US = "\x1f"
