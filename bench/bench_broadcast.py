@@ -10,7 +10,7 @@ opted-in subscribers written in raw pipelines; the local Bot API (`LocalBotApi`,
 global rate and 1 msg/s per chat, so any send above the rate is answered 429. The app is built
 as in production: `build_application(Settings(BROADCAST_RATE=rate, PAID_BROADCAST=rate > 30))`
 (AiohttpRequest, RedisRateLimiter), `BroadcastStore.create` queues all N, and
-`app.services.extras["broadcasts"].run()` drains it. The server timestamps every accepted send
+`app.services.broadcaster.run()` drains it. The server timestamps every accepted send
 with its own clock: achieved rate = sent / (last send - first send). lost = N - distinct chats
 that got the message; duplicates = messages beyond the first per chat. Client CPU is this
 process's CPU during `run()`; Redis round trips are counted at redis-py's connection
@@ -50,7 +50,7 @@ from bot.settings import Settings
 from bot.store.connection import make_redis
 from bot.store.keys import Keys
 from bot.store.subscribers import to_fields
-from scheduler.broadcast import Broadcast, BroadcastEngine
+from scheduler.broadcast import Broadcast
 from scheduler.clock import Clock
 
 TOKEN = "123456:BENCH"
@@ -294,7 +294,8 @@ async def run_scenario(
             settings, clock=Clock(), redis=redis, content=content, run_ticks=False
         )
         await app.initialize()
-        engine = cast(BroadcastEngine, app.services.extras["broadcasts"])
+        engine = app.services.broadcaster
+        assert engine is not None
         store = engine.store
         if app.services.keys != keys:
             raise RuntimeError("the app's key prefix differs from the seeded one")

@@ -57,6 +57,7 @@ from bot.store.quizzes import QuizStore
 from bot.store.subscribers import SubscriberStore
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
+from scheduler.broadcast import BroadcastStore
 from scheduler.clock import Clock
 from scheduler.delivery import Sender
 from scheduler.drip import DripEngine
@@ -120,16 +121,21 @@ def build_services(
     sender: Sender | None = None,
 ) -> Services:
     keys = Keys(settings.REDIS_PREFIX)
+    subscribers = SubscriberStore(redis, keys)
     return Services(
         settings=settings,
         clock=clock,
         redis=redis,
         keys=keys,
         content=ContentHolder(content),
-        subscribers=SubscriberStore(redis, keys),
+        subscribers=subscribers,
         due=DueQueue(redis, keys.due()),
         idle=DueQueue(redis, keys.idle()),
         sender=sender or Sender(),
+        quizzes=QuizStore(redis, keys),
+        practice=PracticeStore(redis, keys),
+        pairs=PairStore(redis, keys),
+        broadcasts=BroadcastStore(redis, keys, subscribers),
     )
 
 
@@ -181,13 +187,10 @@ def build_application(
     app: BotApplication = builder.build()  # type: ignore[assignment]
     app.services = services
     services.extras["clock_store"] = ClockStore(redis, services.keys)
-    services.extras["quizzes"] = QuizStore(redis, services.keys)
-    services.extras["pairs"] = PairStore(redis, services.keys)
     # After set-up: finish a pairing accepted before joining, then offer the quiz.
     services.extras["after_setup"] = [couple.after_setup, quiz.after_setup]
     services.extras["practice_hooks"] = [couple.on_practice]
-    services.extras["forget_hooks"] = [services.extras["pairs"].void_invite]
-    services.extras["practice"] = PracticeStore(redis, services.keys)
+    services.extras["forget_hooks"] = [services.pairs.void_invite]
     # /reload refuses content whose cheat sheet would not fit one page.
     services.extras["content_checks"] = [render_cheatsheet]
     services.extras["safety"] = load_safety_resources(settings.CONTENT_DIR / "safety.yaml")
@@ -235,7 +238,7 @@ def build_application(
     app.add_error_handler(errors.on_error)
 
     engine = build_engine(app.bot, services)
-    services.extras["broadcasts"] = engine
+    services.broadcaster = engine
     if run_ticks and app.job_queue is not None:
         jobs = app.job_queue
         jobs.run_repeating(_tick_job, interval=settings.TICK_SECONDS, first=0.5, name="drip-tick")
@@ -275,7 +278,7 @@ async def _broadcast_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.services  # type: ignore[attr-defined]
     if services.settings.ALLOW_TIME_TRAVEL:
         await services.extras["clock_store"].load(services.clock)
-    sent = await services.extras["broadcasts"].run()
+    sent = await services.broadcaster.run() if services.broadcaster is not None else 0
     if sent:
         log.info("broadcasts: %d sent", sent)
 

@@ -15,7 +15,7 @@ from telegram.ext import ExtBot
 from bot import callbacks as cb
 from bot.course.quiz import QuizScore
 from bot.services import Services
-from scheduler.broadcast import Broadcast, BroadcastEngine, BroadcastStore
+from scheduler.broadcast import Broadcast, BroadcastEngine
 from scheduler.delivery import Outcome
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,6 @@ def weakest_of(raw: str) -> str | None:
 
 
 def build_engine(bot: ExtBot[Any], services: Services) -> BroadcastEngine:
-    store = BroadcastStore(services.redis, services.keys, services.subscribers)
 
     async def send(b: Broadcast, chat_id: int) -> Outcome:
         return await send_broadcast_message(bot, services, b, chat_id)
@@ -109,4 +108,4 @@ def build_engine(bot: ExtBot[Any], services: Services) -> BroadcastEngine:
         except BadRequest as exc:  # "not modified" and friends: progress is best effort
             log.debug("progress edit skipped: %s", exc.message)
 
-    return BroadcastEngine(store, services.clock, send, progress=progress)
+    return BroadcastEngine(services.broadcasts, services.clock, send, progress=progress)

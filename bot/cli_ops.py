@@ -18,7 +18,7 @@ from bot.course.loader import load_content
 from bot.course.tools import QUIZ_AREAS
 from bot.settings import Settings
 from bot.store.connection import make_redis
-from scheduler.broadcast import Broadcast, BroadcastStore
+from scheduler.broadcast import Broadcast
 from scheduler.clock import Clock
 
 
@@ -74,7 +74,7 @@ async def _broadcast(
         run_ticks=False,
     )
     services = app.services
-    store = BroadcastStore(services.redis, services.keys, services.subscribers)
+    store = services.broadcasts
     recipients = await store.recipients(args.segment, args.include_paused, weakest_of)
     print(f"{len(recipients)} recipient(s) in segment {args.segment}")
     if args.dry_run:
@@ -99,7 +99,8 @@ async def _broadcast(
         return 0
     print(f"broadcast {b.id}: sending (running bot processes help; the budget is shared)")
     async with app.bot:
-        engine = services.extras["broadcasts"]
+        engine = services.broadcaster
+        assert engine is not None  # build_application always sets it
 
         async def progress(current: Broadcast, now: float) -> None:
             print(_plain(progress_text(current, now)), flush=True)

@@ -9,7 +9,7 @@ from telegram import Update
 
 from bot.handlers.common import Context
 from bot.services import Services, svc
-from scheduler.broadcast import RUNNING, BroadcastStore
+from scheduler.broadcast import RUNNING
 
 
 @dataclass
@@ -69,7 +69,7 @@ async def render(services: Services) -> str:
         "# HELP icb_broadcast_left Recipients still to go, per running broadcast.",
         "# TYPE icb_broadcast_left gauge",
     ]
-    store = BroadcastStore(services.redis, services.keys, services.subscribers)
+    store = services.broadcasts
     for bid in await store.active_ids():
         b = await store.get(bid)
         if b is not None and b.status == RUNNING:

@@ -10,12 +10,17 @@ from redis.asyncio import Redis
 from bot.course.models import Content
 from bot.settings import Settings
 from bot.store.keys import Keys
+from bot.store.pairs import PairStore
+from bot.store.practice import PracticeStore
+from bot.store.quizzes import QuizStore
 from bot.store.subscribers import SubscriberStore
+from scheduler.broadcast import BroadcastStore
 from scheduler.clock import Clock
 from scheduler.delivery import Sender
 from scheduler.duequeue import DueQueue
 
 if TYPE_CHECKING:
+    from scheduler.broadcast import BroadcastEngine
     from scheduler.drip import DripEngine
 
 
@@ -40,7 +45,12 @@ class Services:
     due: DueQueue
     idle: DueQueue
     sender: Sender
+    quizzes: QuizStore
+    practice: PracticeStore
+    pairs: PairStore
+    broadcasts: BroadcastStore
     drip: DripEngine | None = None
+    broadcaster: BroadcastEngine | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def is_operator(self, user_id: int | None) -> bool:

@@ -12,7 +12,6 @@ from typing import cast
 from bot.course.subscriber import Status
 from bot.course.tools import AREA_TITLES, TOOL_ORDER
 from bot.services import Services
-from scheduler.broadcast import BroadcastStore
 
 
 @dataclass
@@ -56,7 +55,7 @@ async def collect(s: Services) -> Stats:
     stats.quiz_weakest = {k: int(v) for k, v in sorted(weakest.items())}
     safety = cast(dict[str, str], await s.redis.hgetall(counters("safety")))
     stats.safety = {k: int(v) for k, v in sorted(safety.items())}
-    for b in await BroadcastStore(s.redis, s.keys, s.subscribers).recent(10):
+    for b in await s.broadcasts.recent(10):
         stats.broadcasts.append(
             {
                 "id": b.id,

@@ -24,15 +24,11 @@ from bot.course.html import validate_telegram_html
 from bot.course.tools import AREA_TITLES, QUIZ_AREAS
 from bot.handlers.common import Context, answer, edit_or_send, reply
 from bot.handlers.operator import operators_only
-from bot.services import Services, svc
-from scheduler.broadcast import RUNNING, SCHEDULED, Broadcast, BroadcastStore
+from bot.services import svc
+from scheduler.broadcast import RUNNING, SCHEDULED, Broadcast
 
 MESSAGE, BUTTON, BUTTON_URL, SEGMENT, PREVIEW, SCHEDULE = range(10, 16)
 DRAFT = "broadcast_draft"
-
-
-def store(s: Services) -> BroadcastStore:
-    return BroadcastStore(s.redis, s.keys, s.subscribers)
 
 
 def op(arg: str) -> str:
@@ -197,7 +193,7 @@ async def preview(update: Update, context: Context) -> int:
     d = draft(context)
     user = update.effective_user
     assert user is not None
-    recipients = await store(s).recipients(
+    recipients = await s.broadcasts.recipients(
         d.get("segment", "active"), bool(d.get("include_paused")), weakest_of
     )
     d["count"] = len(recipients)
@@ -268,7 +264,7 @@ async def create(update: Update, context: Context, start_at: float) -> None:
     user = update.effective_user
     assert user is not None
     d = draft(context)
-    bstore = store(s)
+    bstore = s.broadcasts
     recipients = await bstore.recipients(
         d.get("segment", "active"), bool(d.get("include_paused")), weakest_of
     )
@@ -297,7 +293,7 @@ async def create(update: Update, context: Context, start_at: float) -> None:
 @operators_only
 async def list_broadcasts(update: Update, context: Context) -> None:
     s = svc(context)
-    recent = await store(s).recent(10)
+    recent = await s.broadcasts.recent(10)
     if not recent:
         await reply(update, "No broadcasts yet. /broadcast starts one.")
         return
@@ -317,7 +313,7 @@ async def list_broadcasts(update: Update, context: Context) -> None:
 async def cancel_broadcast(update: Update, context: Context) -> None:
     s = svc(context)
     bid = cb.arg_of(update.callback_query.data if update.callback_query else "")[9:]
-    ok = await store(s).cancel(bid, s.clock.time())
+    ok = await s.broadcasts.cancel(bid, s.clock.time())
     await answer(update, "Cancelled." if ok else "It has already ended.")
     if ok:
         await reply(

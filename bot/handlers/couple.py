@@ -16,19 +16,13 @@ from bot import render
 from bot.course.subscriber import Status, Subscriber
 from bot.course.tools import TOOL_ORDER, Tool
 from bot.handlers.common import Context, answer, edit_or_send, forget_cached, reply, subscriber
-from bot.services import Services, svc
-from bot.store.pairs import PairStore
+from bot.services import svc
 from scheduler.timing import local_date, zone
 
 log = logging.getLogger(__name__)
 
 PAIR = "pair"
 PENDING = "pending_pair"  # user_data: an invite accepted before the person finished joining
-
-
-def pairs(s: Services) -> PairStore:
-    store: PairStore = s.extras["pairs"]
-    return store
 
 
 def active(sub: Subscriber | None) -> bool:
@@ -45,7 +39,7 @@ async def invite(update: Update, context: Context) -> None:
         await reply(update, "You're already paired. /partner shows it, /unpair ends it.")
         return
     s = svc(context)
-    token = await pairs(s).new_invite(sub.user_id)
+    token = await s.pairs.new_invite(sub.user_id)
     link = f"https://t.me/{context.bot.username}?start=pair_{token}"
     await reply(
         update,
@@ -62,7 +56,7 @@ async def open_invite(update: Update, context: Context, token: str) -> None:
     s = svc(context)
     user = update.effective_user
     assert user is not None
-    inviter_id = await pairs(s).peek(token)
+    inviter_id = await s.pairs.peek(token)
     inviter = await s.subscribers.get(inviter_id) if inviter_id else None
     if inviter_id is None or not active(inviter):
         await reply(
@@ -107,7 +101,7 @@ async def on_button(update: Update, context: Context) -> None:
     sub = await s.subscribers.get(user.id)
     if not active(sub):
         # Their own consent first: the normal welcome, then pairing once they have joined.
-        if await pairs(s).peek(token) is None:
+        if await s.pairs.peek(token) is None:
             await edit_or_send(update, "This invite link isn't valid any more. Ask for a new one.")
             return
         context.user_data[PENDING] = token  # type: ignore[index]
@@ -127,7 +121,7 @@ async def complete(update: Update, context: Context, token: str) -> None:
     user = update.effective_user
     assert user is not None
     me = await s.subscribers.get(user.id)
-    inviter_id = await pairs(s).redeem(token)
+    inviter_id = await s.pairs.redeem(token)
     inviter = await s.subscribers.get(inviter_id) if inviter_id else None
     if inviter_id is None or not active(inviter) or inviter_id == user.id:
         await reply(
@@ -227,7 +221,7 @@ async def on_practice(context: Context, sub: Subscriber, tool: str, good: bool) 
     if other is None or other.status != Status.OPTED_IN or other.partner != sub.user_id:
         return
     day = local_date(s.clock.now(), zone(other.timezone)).isoformat()
-    if await pairs(s).first_note_today(other.user_id, tool, day):
+    if await s.pairs.first_note_today(other.user_id, tool, day):
         name = escape(sub.first_name or "Your partner")
         await tell(context, other.user_id, f"💞 {name} practised {Tool(tool).label} today.")
 
@@ -240,7 +234,7 @@ async def share(update: Update, context: Context) -> None:
     if sub is None or not sub.partner:
         await reply(update, "You're not paired, so there's nobody to share with. /invite")
         return
-    text = await pairs(s).take_shared(sub.user_id)
+    text = await s.pairs.take_shared(sub.user_id)
     if text is None:
         await reply(update, "That reply isn't kept any more, so it can't be shared.")
         return

@@ -33,16 +33,11 @@ from bot.handlers.common import (
 )
 from bot.render import prompt_text
 from bot.services import Services, svc
-from bot.store.practice import Exchange, PracticeStore, exchange_from
+from bot.store.practice import Exchange, exchange_from
 from bot.store.subscribers import encode_changes
 from scheduler.timing import local_date, zone
 
 log = logging.getLogger(__name__)
-
-
-def store(s: Services) -> PracticeStore:
-    practice: PracticeStore = s.extras["practice"]
-    return practice
 
 
 def prompt_message(lesson: Lesson, index: int) -> str:
@@ -76,7 +71,7 @@ async def on_lesson_sent(services: Services, sub: Subscriber, lesson: Lesson) ->
     """A tool lesson ends with its prompt: the next reply is coached in that context."""
     if lesson.tool and lesson.prompts:
         index = prompt_index(services, sub, lesson)
-        await store(services).open(sub.user_id, Exchange(lesson.tool, index, lesson.day))
+        await services.practice.open(sub.user_id, Exchange(lesson.tool, index, lesson.day))
 
 
 async def practice_command(update: Update, context: Context) -> None:
@@ -108,7 +103,7 @@ async def on_button(update: Update, context: Context) -> None:
         await answer(update, "Practice is part of the course: /start to join.")
         return
     action, _, arg = cb.arg_of(query.data).partition(":")
-    practice = store(s)
+    practice = s.practice
     course = s.content().course
     if action in ("go", "tool"):
         day = cb.number(arg)
@@ -157,7 +152,7 @@ async def on_text(update: Update, context: Context) -> None:
     elif cached is not None:
         current = exchange_from(cached)
     else:
-        current = await store(s).current(user.id)
+        current = await s.practice.current(user.id)
     if sub is None or current is None or sub.status in (Status.UNSUBSCRIBED, Status.BLOCKED):
         from bot.handlers.fallback import other_text
 
@@ -176,12 +171,12 @@ async def on_text(update: Update, context: Context) -> None:
             "busy_until": s.clock.time() + BUSY_FOR,
         }
     )
-    await store(s).record(user.id, current.tool, good, changes)
+    await s.practice.record(user.id, current.tool, good, changes)
     forget_cached()
     log.info("practice coached: tool=%s verdict=%s", current.tool, feedback.verdict)
     head = "🌟 " if good else "🌱 "
     if sub.partner:  # kept briefly, only so the person can choose to share it
-        await s.extras["pairs"].keep_for_sharing(user.id, message.text)
+        await s.pairs.keep_for_sharing(user.id, message.text)
     await reply(update, head + escape(feedback.reply), feedback_keyboard(bool(sub.partner)))
     for hook in s.extras.get("practice_hooks", []):
         await hook(context, sub, current.tool, good)

@@ -25,14 +25,9 @@ from bot.handlers.common import (
     subscriber,
 )
 from bot.services import Services, svc
-from bot.store.quizzes import QuizResult, QuizStore
+from bot.store.quizzes import QuizResult
 
 log = logging.getLogger(__name__)
-
-
-def store(s: Services) -> QuizStore:
-    quizzes: QuizStore = s.extras["quizzes"]
-    return quizzes
 
 
 def question_text(quiz: Quiz, position: int) -> str:
@@ -67,7 +62,7 @@ async def offer(update: Update, context: Context, *, after_setup: bool = False) 
         return
     s = svc(context)
     quiz = s.content().quiz
-    progress = await store(s).progress(sub.user_id)
+    progress = await s.quizzes.progress(sub.user_id)
     if progress is not None and progress.answers:
         done = min(progress.position, len(quiz.questions))
         await reply(
@@ -111,7 +106,7 @@ async def on_button(update: Update, context: Context) -> None:
     parts = cb.arg_of(query.data).split(":")
     action = parts[0]
     quiz = s.content().quiz
-    quizzes = store(s)
+    quizzes = s.quizzes
     message_id = query.message.message_id if query.message else 0
     if action == "skip":
         await answer(update)
@@ -175,7 +170,7 @@ async def _finish(update: Update, context: Context, answers: dict[str, int]) -> 
     s = svc(context)
     user = update.effective_user
     assert user is not None
-    quizzes = store(s)
+    quizzes = s.quizzes
     score = score_quiz(s.content().quiz, answers)
     previous = await quizzes.history(user.id)
     await quizzes.finish(user.id, QuizResult(at=s.clock.time(), percent=dict(score.percent)))

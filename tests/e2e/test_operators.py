@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from scheduler.broadcast import BroadcastStore
 from tests.harness import CONTENT_DIR, OPERATOR, BotHarness, has_button
 from tests.seed import seed
 
@@ -64,7 +63,7 @@ async def test_broadcast_preview_test_send_and_progress(redis_url: str, redis: R
         await bot.press(OPERATOR, "Send a test to me", "Test sent")
         assert not bot.api.sent(14)
         await bot.press(OPERATOR, "Send now", "Broadcast")
-        await bot.services.extras["broadcasts"].run()
+        await bot.services.broadcaster.run()
         got = bot.api.last(14)
         assert "bonus tip" in got.plain and has_button("Open lesson 1")(got)
         for uid in (11, 12, 13):
@@ -89,13 +88,13 @@ async def test_schedule_then_cancel(redis_url: str, redis: Redis) -> None:
         await bot.say(OPERATOR, "2026-12-01 07:00", "in the past")
         await bot.say(OPERATOR, "2026-12-02 10:00", "scheduled for 2026-12-02 10:00")
         bot.clock.travel_to(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
-        assert await bot.services.extras["broadcasts"].run() == 0  # not yet
+        assert await bot.services.broadcaster.run() == 0  # not yet
         await bot.say(OPERATOR, "/broadcasts", "scheduled")
         await bot.press(OPERATOR, "Cancel", "cancelled")
         bot.clock.travel_to(datetime(2026, 12, 2, 11, 0, tzinfo=UTC))
-        assert await bot.services.extras["broadcasts"].run() == 0
+        assert await bot.services.broadcaster.run() == 0
         assert not bot.api.sent(21) and not bot.api.sent(22)
-        store = BroadcastStore(redis, bot.services.keys, bot.services.subscribers)
+        store = bot.services.broadcasts
         assert [b.status for b in await store.recent()] == ["cancelled"]
 
 
@@ -152,7 +151,7 @@ async def test_photo_broadcast_with_a_link_button(redis_url: str, redis: Redis) 
         await bot.say(OPERATOR, "Read more | https://example.com/tips", "Who should get it")
         await bot.press(OPERATOR, "Everyone active", has_button("Send now to 1"))
         await bot.press(OPERATOR, "Send now", "Broadcast")
-        await bot.services.extras["broadcasts"].run()
+        await bot.services.broadcaster.run()
         got = bot.api.last(51)
         assert got.kind == "photo" and "A picture for today" in got.plain
         assert any(b.url == "https://example.com/tips" for row in got.buttons for b in row)
