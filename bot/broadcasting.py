@@ -3,7 +3,6 @@ operator's progress message that is edited in place while it runs."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -13,7 +12,6 @@ from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
 from bot import callbacks as cb
-from bot.course.quiz import QuizScore
 from bot.services import Services
 from scheduler.broadcast import Broadcast, BroadcastEngine
 from scheduler.delivery import Outcome
@@ -79,15 +77,6 @@ def progress_text(b: Broadcast, now: float) -> str:
         f"left {b.left} of {b.total}\n"
         f"Rate {rate:.1f}/s {eta}".rstrip()
     )
-
-
-def weakest_of(raw: str) -> str | None:
-    try:
-        percent = json.loads(raw)["percent"]
-        weakest = QuizScore.from_percent(percent).weakest
-    except (ValueError, KeyError, TypeError):
-        return None
-    return weakest[0] if weakest else None
 
 
 def build_engine(bot: ExtBot[Any], services: Services) -> BroadcastEngine:

@@ -11,7 +11,7 @@ from pathlib import Path
 from telegram import Bot
 
 from bot.app import build_application
-from bot.broadcasting import progress_text, weakest_of
+from bot.broadcasting import progress_text
 from bot.callbacks import number
 from bot.course.html import validate_telegram_html
 from bot.course.loader import load_content
@@ -75,7 +75,7 @@ async def _broadcast(
     )
     services = app.services
     store = services.broadcasts
-    recipients = await store.recipients(args.segment, args.include_paused, weakest_of)
+    recipients = await store.recipients(args.segment, args.include_paused)
     print(f"{len(recipients)} recipient(s) in segment {args.segment}")
     if args.dry_run:
         return 0

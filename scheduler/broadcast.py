@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from bot.course.subscriber import Status, Subscriber
 from bot.store.keys import Keys
+from bot.store.quizzes import weakest_areas
 from bot.store.subscribers import CODES, SubscriberStore
 from scheduler.clock import Clock
 from scheduler.delivery import Outcome
@@ -126,9 +127,7 @@ class BroadcastStore:
     def queue(self, bid: str) -> DueQueue:
         return DueQueue(self.redis, self.keys.broadcast(f"{bid}:q"), lease=LEASE)
 
-    async def recipients(
-        self, segment: str, include_paused: bool, weakest_of: Callable[[str], str | None]
-    ) -> list[int]:
+    async def recipients(self, segment: str, include_paused: bool) -> list[int]:
         """Everyone in the segment now (an O(N) scan, done once per broadcast)."""
         out: list[int] = []
         chunk: list[int] = []
@@ -141,7 +140,8 @@ class BroadcastStore:
                     for uid in chunk:
                         pipe.lindex(self.keys.quiz_history(uid), -1)
                     for uid, last in zip(chunk, await pipe.execute(), strict=True):
-                        areas[uid] = weakest_of(last) if last else None
+                        weakest = weakest_areas(last)
+                        areas[uid] = weakest[0] if weakest else None
             out.extend(
                 uid
                 for uid, sub in subs.items()

@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks as cb
-from bot.broadcasting import progress_text, send_broadcast_message, weakest_of
+from bot.broadcasting import progress_text, send_broadcast_message
 from bot.course.html import validate_telegram_html
 from bot.course.tools import AREA_TITLES, QUIZ_AREAS
 from bot.handlers.common import Context, answer, edit_or_send, reply
@@ -194,7 +194,7 @@ async def preview(update: Update, context: Context) -> int:
     user = update.effective_user
     assert user is not None
     recipients = await s.broadcasts.recipients(
-        d.get("segment", "active"), bool(d.get("include_paused")), weakest_of
+        d.get("segment", "active"), bool(d.get("include_paused"))
     )
     d["count"] = len(recipients)
     await edit_or_send(update, "Preview: this is what people will see 👇")
@@ -265,9 +265,7 @@ async def create(update: Update, context: Context, start_at: float) -> None:
     assert user is not None
     d = draft(context)
     bstore = s.broadcasts
-    recipients = await bstore.recipients(
-        d.get("segment", "active"), bool(d.get("include_paused")), weakest_of
-    )
+    recipients = await bstore.recipients(d.get("segment", "active"), bool(d.get("include_paused")))
     b = replace(as_broadcast(d, user.id, s.clock.time()), start_at=start_at)
     b = await bstore.create(b, recipients)
     context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]

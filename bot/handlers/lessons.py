@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -15,7 +14,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtB
 from bot import callbacks as cb
 from bot import render
 from bot.course.models import Lesson
-from bot.course.quiz import QuizScore
 from bot.course.subscriber import LAST_CORE_DAY, Status, Subscriber, current_streak
 from bot.course.tools import TOOL_ORDER, Tool
 from bot.handlers.common import Context, answer, forget_cached, reply, subscriber
@@ -71,15 +69,8 @@ async def send_lesson(
 
 async def weakest_tool(services: Services, user_id: int) -> Tool | None:
     """The tool the latest quiz result points to (None without a quiz, or all strong)."""
-    raw = await services.redis.lindex(services.keys.quiz_history(user_id), -1)
-    if not raw:
-        return None
-    try:
-        percent = json.loads(raw)["percent"]
-    except (ValueError, KeyError, TypeError):
-        return None
     tools = {t.value for t in TOOL_ORDER}
-    weak = [a for a in QuizScore.from_percent(percent).weakest if a in tools]
+    weak = [a for a in await services.quizzes.latest_weakest(user_id) if a in tools]
     return Tool(weak[0]) if weak else None
 
 

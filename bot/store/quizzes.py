@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from bot.course.quiz import QuizScore
 from bot.store.keys import Keys
 
 POSITION = "_pos"
@@ -26,6 +27,21 @@ class QuizProgress:
 class QuizResult:
     at: float
     percent: dict[str, int]
+
+
+def decode_result(raw: str) -> QuizResult | None:
+    """A stored result, or None when it can't be read (one bad entry must not break a scan)."""
+    try:
+        data = json.loads(raw)
+        return QuizResult(at=float(data["at"]), percent=dict(data["percent"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def weakest_areas(raw: str | None) -> tuple[str, ...]:
+    """The areas a stored result says need the most care, weakest first."""
+    result = decode_result(raw) if raw else None
+    return QuizScore.from_percent(result.percent).weakest if result else ()
 
 
 class QuizStore:
@@ -73,9 +89,9 @@ class QuizStore:
             await pipe.execute()
 
     async def history(self, user_id: int) -> list[QuizResult]:
-        raw = await self.redis.lrange(self.keys.quiz_history(user_id), 0, -1)
-        out = []
-        for item in raw:
-            data = json.loads(item)
-            out.append(QuizResult(at=float(data["at"]), percent=dict(data["percent"])))
-        return out
+        raw = cast(list[str], await self.redis.lrange(self.keys.quiz_history(user_id), 0, -1))
+        return [r for r in map(decode_result, raw) if r is not None]
+
+    async def latest_weakest(self, user_id: int) -> tuple[str, ...]:
+        last = await self.redis.lindex(self.keys.quiz_history(user_id), -1)
+        return weakest_areas(cast(str | None, last))

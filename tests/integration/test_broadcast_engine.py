@@ -7,7 +7,6 @@ from collections import Counter
 
 from redis.asyncio import Redis
 
-from bot.broadcasting import weakest_of
 from bot.course.subscriber import Status
 from bot.store.keys import Keys
 from bot.store.subscribers import SubscriberStore
@@ -41,12 +40,12 @@ async def test_segments_pick_the_right_people(redis: Redis) -> None:
     await seed(redis, 7, last_sent_day=5, next_day=6)
     await seed_quiz(redis, 7, WEAK_DIG)
     s = store(redis)
-    assert await s.recipients("active", False, weakest_of) == [1, 2, 3, 7]
-    assert await s.recipients("active", True, weakest_of) == [1, 2, 3, 4, 7]
-    assert await s.recipients("finished", False, weakest_of) == [3]
-    assert await s.recipients("day:3", False, weakest_of) == [2]
-    assert await s.recipients("area:dig_in", False, weakest_of) == [7]
-    assert await s.recipients("area:drop_in", False, weakest_of) == []
+    assert await s.recipients("active", False) == [1, 2, 3, 7]
+    assert await s.recipients("active", True) == [1, 2, 3, 4, 7]
+    assert await s.recipients("finished", False) == [3]
+    assert await s.recipients("day:3", False) == [2]
+    assert await s.recipients("area:dig_in", False) == [7]
+    assert await s.recipients("area:drop_in", False) == []
 
 
 async def test_drain_sends_once_marks_blocked_and_respects_unsubscribe(redis: Redis) -> None:
