@@ -209,14 +209,24 @@ def _tool(tool: Tool | str) -> Tool:
         ) from None
 
 
-def coach(tool: Tool | str, text: str, *, safety: SafetyResources | None = None) -> Feedback:
-    """Feedback on one practice reply. Pure apart from reading the word lists once."""
+def coach(
+    tool: Tool | str,
+    text: str,
+    *,
+    safety: SafetyResources | None = None,
+    screened: bool = False,
+) -> Feedback:
+    """Feedback on one practice reply. Pure apart from reading the word lists once.
+
+    screened: the caller already ran safety.screen() on this very text and it found nothing
+    (the chat screens every message before any handler), so it is not screened twice.
+    """
     t = _tool(tool)
     if not isinstance(text, str):
         raise TypeError("text must be a string")
     if not text.strip():
         return _fixed(t, text, "empty", (0, len(text)), None, EMPTY_REPLY)
-    hit = screen(text)
+    hit = None if screened else screen(text)
     if hit is not None:
         resources = safety or default_resources()
         return _fixed(t, text, "safety", hit.span, None, resources.render(hit.category))

@@ -158,7 +158,8 @@ async def on_text(update: Update, context: Context) -> None:
 
         await other_text(update, context)
         return
-    feedback = coach(current.tool, message.text)
+    # The safety handler screened this message before any other handler ran.
+    feedback = coach(current.tool, message.text, screened=True)
     good = feedback.verdict == "good"
     today: date = local_date(s.clock.now(), zone(sub.timezone))
     updated = record_practice(sub, current.tool, today, s.clock.time())

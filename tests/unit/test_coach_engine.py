@@ -251,3 +251,11 @@ def test_every_reply_is_short_plain_text() -> None:
             fb = coach(tool, text)
             assert 0 < len(fb.reply) <= 600
             assert "<" not in fb.reply
+
+
+def test_a_caller_that_already_screened_is_not_screened_twice() -> None:
+    from bot.coach.engine import coach as coach_fn
+
+    disclosure = "he hit me last night"
+    assert coach_fn("drop_in", disclosure).findings[0].code == "safety"
+    assert all(f.code != "safety" for f in coach_fn("drop_in", disclosure, screened=True).findings)
