@@ -29,11 +29,10 @@ import itertools
 import json
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -42,7 +41,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 
 from bench.bench_scheduler import RawPipe, _resp
-from bench.common import redis_url
+from bench.common import redis_url, server_process
 from bot.app import build_application
 from bot.course.loader import load_content
 from bot.course.subscriber import Status, Subscriber
@@ -102,42 +101,6 @@ async def serve() -> None:
                 print(json.dumps(report), flush=True)
     finally:
         await api.stop()
-
-
-class Server:
-    """The Bot API subprocess on a free port, driven line by line over stdin/stdout."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_broadcast", "--serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.port = int(self.proc.stdout.readline())
-        self.base_url = f"http://127.0.0.1:{self.port}/bot"
-
-    def ask(self, line: str) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
-        return answer
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def server() -> Iterator[Server]:
-    srv = Server()
-    try:
-        yield srv
-    finally:
-        srv.close()
 
 
 # ------------------------------------------------------------------ instrumentation
@@ -279,7 +242,7 @@ async def run_scenario(
     seed_s = time.perf_counter() - t0
     print(f"  seeded {n} subscribers in {seed_s:.1f} s", flush=True)
 
-    with server() as srv:
+    with server_process("bench.bench_broadcast") as srv:
         srv.ask(f"strict {rate} 1")
         settings = Settings(  # type: ignore[call-arg]
             _env_file=None,

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from telegram import Bot
@@ -31,7 +28,7 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bench.common import redis_url
+from bench.common import ServerProcess, redis_url, server_process
 from bot.transport import AiohttpRequest
 
 TOKEN = "123456:BENCH"
@@ -60,51 +57,11 @@ async def serve() -> None:
         await api.stop()
 
 
-class Server:
-    """The subprocess: started on a free port, told what to do line by line."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_transport", "--serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.port = int(self.proc.stdout.readline())
-        self.base_url = f"http://127.0.0.1:{self.port}/bot"
-
-    def command(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def stats(self) -> dict[str, Any]:
-        self.command("stats")
-        assert self.proc.stdout is not None
-        stats: dict[str, Any] = json.loads(self.proc.stdout.readline())
-        return stats
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def server() -> Iterator[Server]:
-    srv = Server()
-    try:
-        yield srv
-    finally:
-        srv.close()
-
-
 # ------------------------------------------------------------------ transport mode
 
 
 async def run_transport(
-    srv: Server, transport: str, messages: int, concurrency: int
+    srv: ServerProcess, transport: str, messages: int, concurrency: int
 ) -> dict[str, float]:
     request: BaseRequest = (
         HTTPXRequest(connection_pool_size=concurrency)
@@ -124,11 +81,11 @@ async def run_transport(
                 errors += 1
 
     async with bot:
-        server_cpu = srv.stats()["cpu"]
+        server_cpu = srv.ask("stats")["cpu"]
         cpu, start = time.process_time(), time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(concurrency)))
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-        server_cpu = srv.stats()["cpu"] - server_cpu
+        server_cpu = srv.ask("stats")["cpu"] - server_cpu
     return {
         "sends_per_s": messages / elapsed,
         "client_cpu_us_per_send": cpu / messages * 1e6,
@@ -139,7 +96,7 @@ async def run_transport(
 
 async def transport_mode(args: argparse.Namespace) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {"httpx": [], "aiohttp": []}
-    with server() as srv:
+    with server_process("bench.bench_transport") as srv:
         await run_transport(srv, "aiohttp", min(500, args.messages), args.concurrency)  # warm-up
         for n in range(args.runs):
             for transport in ("httpx", "aiohttp"):
@@ -180,7 +137,7 @@ async def limiter_mode(args: argparse.Namespace) -> dict[str, Any]:
     from scheduler.ratelimit import RedisRateLimiter
 
     rate = 1000.0
-    with redis_url() as url, server() as srv:
+    with redis_url() as url, server_process("bench.bench_transport") as srv:
         srv.command(f"strict {rate} 1")
         redis = make_redis(url, max_connections=args.concurrency)
         keys = Keys(f"bench{os.getpid()}")  # a fresh budget, even on a shared REDIS_URL
@@ -209,17 +166,17 @@ async def limiter_mode(args: argparse.Namespace) -> dict[str, Any]:
         async def progress() -> None:
             while True:
                 await asyncio.sleep(10)
-                s = srv.stats()
+                s = srv.ask("stats")
                 print(f"  ... sent {s['sent']}, 429s {s['n_429']}", flush=True)
 
         async with bot:
-            before = srv.stats()
+            before = srv.ask("stats")
             ticker = asyncio.create_task(progress())
             cpu, start = time.process_time(), time.perf_counter()
             await asyncio.gather(*(sender() for _ in range(args.concurrency)))
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             ticker.cancel()
-            after = srv.stats()
+            after = srv.ask("stats")
         await redis.aclose()
 
     sent = after["sent"] - before["sent"]
