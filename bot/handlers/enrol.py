@@ -200,14 +200,24 @@ async def time_typed(update: Update, context: Context) -> int:
     return await _time_chosen(update, context, hhmm)
 
 
+async def _save_choice(update: Update, context: Context, **choice: object) -> bool:
+    """Store one set-up choice; False when the record was erased meanwhile."""
+    s = svc(context)
+    user = update.effective_user
+    assert user is not None
+    if await s.subscribers.get(user.id) is None:
+        return False
+    await s.subscribers.update(user.id, **choice, updated_at=s.clock.time())
+    forget_cached()
+    return True
+
+
 async def _time_chosen(update: Update, context: Context, hhmm: str) -> int:
     s = svc(context)
     user = update.effective_user
     assert user is not None
-    if await s.subscribers.get(user.id) is None:  # erased meanwhile: nothing to set
+    if not await _save_choice(update, context, send_time=hhmm):
         return ConversationHandler.END
-    await s.subscribers.update(user.id, send_time=hhmm, updated_at=s.clock.time())
-    forget_cached()
     if context.user_data.get(MODE) == "change":  # type: ignore[union-attr]
         await _reschedule(context, user.id)
         sub = await s.subscribers.get(user.id)
@@ -256,10 +266,8 @@ async def _zone_chosen(update: Update, context: Context, name: str) -> int:
     s = svc(context)
     user = update.effective_user
     assert user is not None
-    if await s.subscribers.get(user.id) is None:  # erased meanwhile: nothing to set
+    if not await _save_choice(update, context, timezone=name):
         return ConversationHandler.END
-    await s.subscribers.update(user.id, timezone=name, updated_at=s.clock.time())
-    forget_cached()
     mode = context.user_data.pop(MODE, "join")  # type: ignore[union-attr]
     sub = await s.subscribers.get(user.id)
     if sub is None:
