@@ -7,10 +7,10 @@ chat in this terminal.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 
+from bot import eventloop
 from bot.coach.safety import SafetyContentError
 from bot.course.errors import ContentError
 from bot.logs import setup_logging
@@ -67,15 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         if command == "broadcast":
             from bot.cli_ops import broadcast
 
-            return asyncio.run(broadcast(settings, args))
+            return eventloop.run(broadcast(settings, args), settings.EVENT_LOOP)
         if command == "stats":
             from bot.cli_ops import stats
 
-            return asyncio.run(stats(settings, csv=args.csv))
+            return eventloop.run(stats(settings, csv=args.csv), settings.EVENT_LOOP)
         from bot import runner
 
         if command == "sandbox" or settings.sandbox:
-            return asyncio.run(runner.run_sandbox(settings))
+            return eventloop.run(runner.run_sandbox(settings), settings.EVENT_LOOP)
         return runner.run_real(settings)
     except (ContentError, SafetyContentError) as exc:
         print(f"Content error:\n{exc}", file=sys.stderr)
@@ -109,7 +109,7 @@ def _health(settings: Settings) -> int:
     from bot.runner import redis_reachable
 
     load_content(settings.CONTENT_DIR)
-    if not asyncio.run(redis_reachable(settings.REDIS_URL)):
+    if not eventloop.run(redis_reachable(settings.REDIS_URL), settings.EVENT_LOOP):
         print(f"Redis not reachable at {settings.REDIS_URL}", file=sys.stderr)
         return 1
     print("ok")

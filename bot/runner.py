@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from telegram import Update
 
+from bot import eventloop
 from bot.app import PROCESS_ID, BotApplication, build_application
 from bot.course.loader import load_content
 from bot.leader import Lease
@@ -51,7 +52,7 @@ def start_private_redis() -> tuple[str, subprocess.Popen[bytes]] | None:
 def run_real(settings: Settings) -> int:
     content = load_content(settings.CONTENT_DIR)
     redis = make_redis(settings.REDIS_URL)
-    if not asyncio.run(redis_reachable(settings.REDIS_URL)):
+    if not eventloop.run(redis_reachable(settings.REDIS_URL), settings.EVENT_LOOP):
         print(
             f"Cannot reach Redis at {settings.REDIS_URL}. Start it or set REDIS_URL.",
             file=sys.stderr,
@@ -59,18 +60,19 @@ def run_real(settings: Settings) -> int:
         return 2
     app = build_application(settings, clock=Clock(), redis=redis, content=content)
     if not settings.WEBHOOK_URL:
-        asyncio.run(serve_polling(app, redis))
+        eventloop.run(serve_polling(app, redis), settings.EVENT_LOOP)
         return 0
     from bot.webhook import serve_webhook
 
-    asyncio.run(
+    eventloop.run(
         serve_webhook(
             app,
             url=settings.WEBHOOK_URL,
             listen=settings.WEBHOOK_LISTEN,
             port=settings.WEBHOOK_PORT,
             secret=settings.WEBHOOK_SECRET,
-        )
+        ),
+        settings.EVENT_LOOP,
     )
     return 0
 

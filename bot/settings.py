@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     TICK_SECONDS: float = Field(default=5.0, gt=0, le=300)
     # Updates of different chats processed at once (one chat's always in order); 1 = one by one.
     UPDATE_CONCURRENCY: int = Field(default=8, ge=1, le=256)
+    EVENT_LOOP: Literal["uvloop", "asyncio"] = "uvloop"
 
     @field_validator("OPERATOR_IDS", mode="before")
     @classmethod

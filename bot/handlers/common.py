@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import warnings
 from contextvars import ContextVar
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.warnings import PTBUserWarning
 
 from bot.course.subscriber import Subscriber
 from bot.services import svc
 
 log = logging.getLogger(__name__)
+# reply() calls sendMessage through do_api_request on purpose (see there); PTB warns once per
+# call site that the typed method exists.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -67,8 +73,16 @@ def forget_cached() -> None:
     _touched.set(None)
 
 
-async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the chat the update came from (message or button press)."""
+def frozen(markup: InlineKeyboardMarkup) -> str:
+    """A keyboard serialized once, for one sent on every reply (Telegram takes the JSON text)."""
+    return json.dumps(markup.to_dict(), separators=(",", ":"))
+
+
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | str | None = None
+) -> None:
+    """Answer in the chat the update came from (message or button press); ``markup`` may be
+    a keyboard or its JSON from ``frozen``."""
     chat = update.effective_chat
     if chat is None:
         return

@@ -15,6 +15,22 @@ from bot.store.keys import Keys
 
 EXCHANGE_TTL = 24 * 3600  # a lesson's prompt can be answered until the next one arrives
 
+# One script rather than a pipeline of five commands: a third of the client CPU per reply.
+# KEYS: 1 user stats, 2 practice counters, 3 good-practice counters, 4 subscriber hash
+# ARGV: 1 tool, 2 good (0/1), 3.. subscriber field, value pairs
+_RECORD = """
+redis.call('HINCRBY', KEYS[1], 'practice:' .. ARGV[1], 1)
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if ARGV[2] == '1' then
+  redis.call('HINCRBY', KEYS[1], 'good:' .. ARGV[1], 1)
+  redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+end
+if #ARGV > 2 then
+  redis.call('HSET', KEYS[4], unpack(ARGV, 3))
+end
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class Exchange:
@@ -33,6 +49,7 @@ class PracticeStore:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
+        self._record = redis.register_script(_RECORD)
 
     async def open(self, user_id: int, exchange: Exchange) -> None:
         key = self.keys.practice(user_id)
@@ -56,13 +73,15 @@ class PracticeStore:
     ) -> None:
         """Per-user tallies for /progress, anonymous ones for the operators' funnel, and the
         subscriber's streak fields (already encoded), all in one round trip."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hincrby(self.keys.user_stats(user_id), f"practice:{tool}", 1)
-            if good:
-                pipe.hincrby(self.keys.user_stats(user_id), f"good:{tool}", 1)
-            pipe.hincrby(self.keys.counters("practice"), tool, 1)
-            if good:
-                pipe.hincrby(self.keys.counters("practice_good"), tool, 1)
-            if subscriber_changes:
-                pipe.hset(self.keys.sub(user_id), mapping=cast(Any, subscriber_changes))
-            await pipe.execute()
+        args: list[str] = [tool, "1" if good else "0"]
+        for field, value in subscriber_changes.items():
+            args += (field, value)
+        await self._record(
+            keys=[
+                self.keys.user_stats(user_id),
+                self.keys.counters("practice"),
+                self.keys.counters("practice_good"),
+                self.keys.sub(user_id),
+            ],
+            args=args,
+        )
