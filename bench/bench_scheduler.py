@@ -46,6 +46,7 @@ from urllib.parse import unquote, urlparse
 from redis.asyncio import Redis
 
 from bench.common import redis_url
+from bot import eventloop
 from bot.app import build_application, build_services
 from bot.course.loader import load_content
 from bot.course.models import Content, Lesson
@@ -628,7 +629,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    figures = asyncio.run(main_async(args))
+    figures = eventloop.run(main_async(args))  # the loop `python -m bot` runs on
     print(json.dumps(figures), flush=True)
 
 

@@ -4,12 +4,14 @@ the local Bot API in a subprocess."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,3 +78,32 @@ def server_process(module: str) -> Iterator[ServerProcess]:
         yield srv
     finally:
         srv.close()
+
+
+class GcPauses:
+    """Garbage-collector pauses of this process (at least ``threshold`` s): a pause stalls the
+    event loop, and under a strict rate window a stall turns into 429s."""
+
+    def __init__(self, threshold: float = 0.005) -> None:
+        self.threshold = threshold
+        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
+        self._started = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took = time.perf_counter() - self._started
+        if took >= self.threshold:
+            self.pauses.append((info["generation"], took))
+
+    def summary(self) -> dict[str, float]:
+        longest = max((p for _, p in self.pauses), default=0.0)
+        return {"gc_pauses": len(self.pauses), "gc_max_ms": round(longest * 1000, 1)}
