@@ -271,6 +271,7 @@ async def run_scenario(
             settings, clock=Clock(), redis=redis, content=content, run_ticks=False
         )
         await app.initialize()
+        eventloop.freeze_heap()  # as every way of serving does once the app is up
         engine = app.services.broadcaster
         assert engine is not None
         store = engine.store

@@ -344,6 +344,7 @@ async def bot_full(base_url: str, redis_url: str, users: int) -> None:
     )
     await app.initialize()
     await app.start()
+    eventloop.freeze_heap()  # as bot/runner.py does once the app is up
     updater = app.updater
     assert updater is not None
 

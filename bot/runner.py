@@ -89,6 +89,7 @@ async def serve_polling(app: BotApplication, redis: Redis) -> None:
     lease = Lease(redis, app.services.keys.poller(), PROCESS_ID)
     async with app:
         await app.start()
+        eventloop.freeze_heap()
         updater = app.updater
         assert updater is not None
         try:
@@ -161,6 +162,7 @@ async def run_sandbox(settings: Settings) -> int:
     try:
         async with app:
             await app.start()
+            eventloop.freeze_heap()
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0, allowed_updates=Update.ALL_TYPES)
             await run_terminal_chat(

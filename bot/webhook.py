@@ -21,6 +21,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from telegram import Update
 
+from bot import eventloop
 from bot import metrics as metrics_mod
 from bot.app import PROCESS_ID, BotApplication
 from bot.metrics import Metrics
@@ -113,6 +114,7 @@ async def serve_webhook(
     runner = web.AppRunner(web_app, handle_signals=False)
     async with app:
         await app.start()
+        eventloop.freeze_heap()
         if register:
             await app.bot.set_webhook(
                 url, secret_token=secret, allowed_updates=Update.ALL_TYPES, max_connections=40
