@@ -120,7 +120,7 @@ def build_services(
     content: Content,
     sender: Sender | None = None,
 ) -> Services:
-    keys = Keys(settings.REDIS_PREFIX)
+    keys = Keys.for_deployment(settings.REDIS_PREFIX, settings.REDIS_CLUSTER)
     subscribers = SubscriberStore(redis, keys)
     return Services(
         settings=settings,

@@ -56,7 +56,7 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
             print(f"--at {args.at!r} is not an ISO 8601 time", file=sys.stderr)
             return 2
         start_at = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
-    redis = make_redis(settings.REDIS_URL)
+    redis = make_redis(settings.REDIS_URL, cluster=settings.REDIS_CLUSTER)
     try:
         return await _broadcast(settings, args, html, start_at, redis)
     finally:
@@ -122,7 +122,7 @@ async def stats(settings: Settings, *, csv: bool) -> int:
     from bot.app import build_services
     from bot.stats import collect, render, to_csv
 
-    redis = make_redis(settings.REDIS_URL)
+    redis = make_redis(settings.REDIS_URL, cluster=settings.REDIS_CLUSTER)
     try:
         services = build_services(
             settings, clock=Clock(), redis=redis, content=load_content(settings.CONTENT_DIR)

@@ -51,7 +51,7 @@ def start_private_redis() -> tuple[str, subprocess.Popen[bytes]] | None:
 
 def run_real(settings: Settings) -> int:
     content = load_content(settings.CONTENT_DIR)
-    redis = make_redis(settings.REDIS_URL)
+    redis = make_redis(settings.REDIS_URL, cluster=settings.REDIS_CLUSTER)
     if not eventloop.run(redis_reachable(settings.REDIS_URL), settings.EVENT_LOOP):
         print(
             f"Cannot reach Redis at {settings.REDIS_URL}. Start it or set REDIS_URL.",

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     BOT_TOKEN: str | None = None
     BOT_API_BASE_URL: str = TELEGRAM_API_BASE_URL
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
-    REDIS_PREFIX: str = "icb:v2"
+    REDIS_PREFIX: str = Field(default="icb:v2", pattern=r"^[^{}\s]+$")
+    REDIS_CLUSTER: bool = False
     # NoDecode: a plain "1,2" must not be parsed as JSON first.
     OPERATOR_IDS: Annotated[frozenset[int], NoDecode] = frozenset()
     WEBHOOK_URL: str | None = None

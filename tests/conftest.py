@@ -10,6 +10,7 @@ import pytest
 import uvloop
 from redis.asyncio import Redis
 
+from tests.redis_cluster import redis_cluster
 from tests.redis_server import redis_server
 
 
@@ -39,3 +40,14 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
         yield client
     finally:
         await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url() -> Iterator[str]:
+    """A private three-node Redis Cluster, started on first use (REDIS_CLUSTER_URL overrides)."""
+    given = os.environ.get("REDIS_CLUSTER_URL")
+    if given:
+        yield given
+        return
+    with redis_cluster() as url:
+        yield url

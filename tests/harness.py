@@ -84,10 +84,11 @@ class BotHarness:
         }
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
-    async def start_bot(self) -> None:
-        self.redis = make_redis(self.redis_url)
+    async def start_bot(self, *, poll: bool = True) -> None:
+        settings = self.settings()
+        self.redis = make_redis(self.redis_url, cluster=settings.REDIS_CLUSTER)
         self.app = build_application(
-            self.settings(),
+            settings,
             clock=self.clock,
             redis=self.redis,
             content=content(),
@@ -97,6 +98,11 @@ class BotHarness:
         await self.app.initialize()
         await self.app.start()
         assert self.app.updater is not None
+        if poll:
+            await self.start_polling()
+
+    async def start_polling(self) -> None:
+        assert self.app is not None and self.app.updater is not None
         await self.app.updater.start_polling(poll_interval=0, allowed_updates=Update.ALL_TYPES)
 
     async def stop_bot(self) -> None:

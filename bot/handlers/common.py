@@ -12,6 +12,7 @@ from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 from telegram.warnings import PTBUserWarning
 
+from bot import replica_state
 from bot.course.subscriber import Subscriber
 from bot.services import svc
 
@@ -48,9 +49,14 @@ async def touch(update: Update, context: Context) -> None:
     if user is None or user.is_bot:
         return
     s = svc(context)
-    sub, practice = await s.subscribers.touch(
-        user.id, s.clock.time(), also=s.keys.practice(user.id)
+    # The same round trip brings this person's conversation steps and user_data as other
+    # replicas left them (bot/replica_state.py).
+    shared, appliers = replica_state.reads(context.application, update, s.keys, user.id)
+    sub, practice, values = await s.subscribers.touch(
+        user.id, s.clock.time(), also=s.keys.practice(user.id), shared=shared
     )
+    for apply, value in zip(appliers, values, strict=True):
+        apply(value)
     _touched.set((update.update_id, sub, practice))
 
 

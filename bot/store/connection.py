@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import ConnectionPool, Redis, RedisCluster
 from redis.asyncio.connection import AbstractConnection, Connection
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -80,7 +80,22 @@ class CappedConnectionPool(ConnectionPool):
                 self._free().release()
 
 
-def make_redis(url: str, *, max_connections: int = 32, timeout: float = 5.0) -> Redis:
+def make_redis(
+    url: str, *, cluster: bool = False, max_connections: int = 32, timeout: float = 5.0
+) -> Redis:
+    """The client for REDIS_URL; ``cluster`` (REDIS_CLUSTER): a Redis Cluster client seeded from
+    that one node. Keys.for_deployment puts every key in one slot there, so every script and
+    transaction stays legal (the cluster gives failover; the data is small enough for a shard)."""
+    if cluster:
+        client = RedisCluster.from_url(
+            url,
+            decode_responses=True,
+            max_connections=max_connections,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+        )
+        # The same command API as Redis (not a subclass): the stores only use that API.
+        return cast(Redis, client)
     pool = CappedConnectionPool.from_url(
         url,
         max_connections=max_connections,

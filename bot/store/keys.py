@@ -1,8 +1,10 @@
 """The Redis key schema: the only module that spells key names.
 
 Every key starts with `<prefix>` (REDIS_PREFIX, default `icb:v2`; the version changes when the
-layout does). Per-user keys carry the user id in a hash tag `{u<id>}` so all of one user's keys
-share a Redis Cluster slot, which keeps multi-key scripts legal there.
+layout does). On Redis Cluster (REDIS_CLUSTER=true) the prefix is written `{icb:v2}`: a hash tag
+that puts every key in one slot, because the scheduler's and the broadcasts' batch scripts read
+and write many users' keys together. Per-user keys also carry `{u<id>}`, which only matters
+when there is no such prefix tag.
 
 | key                                | type   | holds                                          |
 |------------------------------------|--------|------------------------------------------------|
@@ -37,6 +39,13 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Keys:
     prefix: str = "icb:v2"
+
+    @classmethod
+    def for_deployment(cls, prefix: str, cluster: bool) -> Keys:
+        """On Redis Cluster the prefix becomes the hash tag (`{icb:v2}:...`; the first tag in a
+        key wins), so every key shares one slot and every multi-key script, transaction and
+        batch stays legal. Elsewhere the key names stay as they were."""
+        return cls(f"{{{prefix}}}" if cluster else prefix)
 
     def _user(self, user_id: int, what: str) -> str:
         return f"{self.prefix}:{{u{user_id}}}:{what}"

@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 
 
 def free_port() -> int:
@@ -15,7 +16,11 @@ def free_port() -> int:
 
 
 def start_redis_server(
-    data_dir: str, *, port: int | None = None, durable: bool = False
+    data_dir: str,
+    *,
+    port: int | None = None,
+    durable: bool = False,
+    extra_args: Sequence[str] = (),
 ) -> tuple[str, subprocess.Popen[bytes]]:
     """Start redis-server on loopback and wait until it answers PING; returns (url, process).
 
@@ -41,6 +46,7 @@ def start_redis_server(
             "--save",
             "",
             *persistence,
+            *extra_args,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

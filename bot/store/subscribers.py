@@ -8,7 +8,7 @@ and times are whole seconds. `decode` turns a raw hash back into readable names.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any, cast
 
@@ -53,23 +53,26 @@ NAMES = {code: name for name, code in CODES.items()}
 assert set(CODES) == set(_TYPES) - {"user_id"}
 
 # Touch = mark the person as seen and (re)arm the silence nudge, and return the record, in one
-# round trip: every update does this, so it must be cheap.
+# round trip: every update does this, so it must be cheap. KEYS[4..] / ARGV[4..] are extra
+# (hash, field) reads for the caller ('' when absent: a nil would cut the reply short).
 _TOUCH = f"""
+local shared = {{}}
+for i = 4, #KEYS do shared[i - 3] = redis.call('HGET', KEYS[i], ARGV[i]) or '' end
 local sub = redis.call('HGETALL', KEYS[1])
-if #sub == 0 then return {{sub, {{}}}} end
+if #sub == 0 then return {{sub, {{}}, shared}} end
 redis.call('HSET', KEYS[1], '{CODES["last_seen_at"]}', ARGV[1])
 for i = 1, #sub, 2 do
   if sub[i] == '{CODES["status"]}' and sub[i + 1] == 'opted_in' then
     redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
   end
 end
-return {{sub, redis.call('HGETALL', KEYS[3])}}
+return {{sub, redis.call('HGETALL', KEYS[3]), shared}}
 """
 
 
 # Batch read and batch write as single scripts: one reply to parse instead of one per command,
-# which is most of the scheduler's cost (bench/bench_scheduler.py). Not for Redis Cluster: the
-# keys span slots there, so use pipelines instead.
+# which is most of the scheduler's cost (bench/bench_scheduler.py). On Redis Cluster they stay
+# legal because every key shares one slot there (Keys.for_deployment).
 _GET_MANY = """
 local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
@@ -200,19 +203,27 @@ class SubscriberStore:
         return out
 
     async def touch(
-        self, user_id: int, now: float, also: str | None = None
-    ) -> tuple[Subscriber | None, dict[str, str]]:
-        """Record that the person was here; returns their record (None if not subscribed) and,
-        in the same round trip, the hash at `also` (the open practice, say)."""
-        pairs, extra = await self._touch(
-            keys=[self.keys.sub(user_id), self.keys.idle(), also or self.keys.sub(user_id)],
-            args=[_encode(now), _encode(now + NUDGE_AFTER), user_id],
-        )
+        self,
+        user_id: int,
+        now: float,
+        also: str | None = None,
+        shared: Sequence[tuple[str, str]] = (),
+    ) -> tuple[Subscriber | None, dict[str, str], list[str | None]]:
+        """Record that the person was here; returns their record (None if not subscribed),
+        the hash at `also` (the open practice, say) and the value of each (hash, field) in
+        `shared` (None when absent), all in the same round trip."""
+        keys = [self.keys.sub(user_id), self.keys.idle(), also or self.keys.sub(user_id)]
+        args: list[str | int] = [_encode(now), _encode(now + NUDGE_AFTER), user_id]
+        for key, field in shared:
+            keys.append(key)
+            args.append(field)
+        pairs, extra, values = await self._touch(keys=keys, args=args)
+        found = [v if v != "" else None for v in values]
         if not pairs:
-            return None, {}
+            return None, {}, found
         raw = _pairs(pairs)
         raw[CODES["last_seen_at"]] = _encode(now)
-        return from_fields(user_id, raw), (_pairs(extra) if also else {})
+        return from_fields(user_id, raw), (_pairs(extra) if also else {}), found
 
     async def save(self, sub: Subscriber) -> None:
         """Replace the whole record (fields at their default are removed)."""
