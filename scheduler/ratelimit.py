@@ -50,7 +50,7 @@ is re-raised. Every attempt counts against the chat's interval too.
 
 Redis errors propagate for lessons and broadcasts (they wait rather than flood Telegram
 unmetered); an interactive reply is paced locally instead, so people still hear "try again".
-The keys are not hash-tagged: in Redis Cluster every limiter key would need one slot.
+On Redis Cluster every key shares one slot (Keys.for_deployment), so the script stays legal.
 """
 
 from __future__ import annotations
