@@ -153,9 +153,11 @@ async def run_sandbox(settings: Settings) -> int:
             "ALLOW_TIME_TRAVEL": True,
             "OPERATOR_IDS": frozenset(operators),
             "TICK_SECONDS": min(settings.TICK_SECONDS, 2.0),
+            # the private Redis started above is a single server
+            "REDIS_CLUSTER": settings.REDIS_CLUSTER and redis_proc is None,
         }
     )
-    redis = make_redis(redis_url)
+    redis = make_redis(redis_url, cluster=sandbox_settings.REDIS_CLUSTER)
     app: BotApplication = build_application(
         sandbox_settings, clock=Clock(), redis=redis, content=content
     )
