@@ -42,7 +42,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 
 from bench.bench_scheduler import RawPipe, _resp
-from bench.common import GcPauses, redis_url, server_process
+from bench.common import GcPauses, LoopLag, redis_url, server_process
 from bot import eventloop
 from bot.app import build_application
 from bot.course.loader import load_content
@@ -74,6 +74,7 @@ async def serve() -> None:
     api = LocalBotApi(token=TOKEN, port=0, record=False)
     await api.start()
     pauses = GcPauses().__enter__()
+    lag = LoopLag().start()
     # This stand-in for Telegram stamps a send when its loop gets to it, so a pause of its own
     # (a full collection over 100,000 chats took 80 ms) would bunch the sends queued behind it
     # and its strict window would answer 429 for a burst the client never sent. Its collector
@@ -91,6 +92,7 @@ async def serve() -> None:
             elif line[0] == "stats":
                 stats = {"n_429": api.n_429, "sent": api.sent_total, "cpu": time.process_time()}
                 stats.update(pauses.summary())
+                stats.update(lag.summary())
                 print(json.dumps(stats), flush=True)
             elif line[0] == "report":
                 # line[1]: a file of the recipients' ids; the send times go back in line[2]
@@ -107,6 +109,7 @@ async def serve() -> None:
                     "duplicates": to_ids - reached,
                     "strays": api.sent_total - to_ids,
                     **pauses.summary(),
+                    **lag.summary(),
                 }
                 print(json.dumps(report), flush=True)
                 gc.collect()
@@ -225,6 +228,9 @@ class Result:
     # garbage-collector pauses >= 5 ms during the run (count, longest): stalls become 429s
     client_gc: dict[str, float]
     server_gc: dict[str, float]
+    # event-loop stalls >= 10 ms during the run (count, longest): what the headroom must absorb
+    client_lag: dict[str, float]
+    server_lag: dict[str, float]
 
     def ok(self) -> bool:
         return (
@@ -309,6 +315,7 @@ async def run_scenario(
         before_srv = srv.ask("stats")
         tick = asyncio.create_task(ticker())
         profiler = cProfile.Profile() if profile else None
+        client_lag = LoopLag().start()
         with RoundTrips() as trips, GcPauses() as client_gc:
             cpu, start = time.process_time(), time.perf_counter()
             if profiler is not None:
@@ -317,6 +324,7 @@ async def run_scenario(
             if profiler is not None:
                 profiler.disable()
             run_s, cpu = time.perf_counter() - start, time.process_time() - cpu
+        client_lag.stop()
         tick.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await tick
@@ -379,6 +387,11 @@ async def run_scenario(
         gap_max_ms=round((gaps[-1] if gaps else 0.0) * 1e3, 1),
         idle_s=round(idle, 2),
         client_gc=client_gc.summary(),
+        client_lag=client_lag.summary(),
+        server_lag={
+            "stalls": report["stalls"] - before_srv.get("stalls", 0),
+            "stall_max_ms": report["stall_max_ms"],
+        },
         server_gc={
             k: report[k] - before_srv.get(k, 0) if k == "gc_pauses" else report[k]
             for k in ("gc_pauses", "gc_max_ms")
@@ -430,7 +443,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     f"sent {r.sent}, 429s {r.n_429}, lost {r.lost}, idle {r.idle_s} s, "
                     f"voided {r.voided_slots}, gaps p50/p99/max {r.gap_p50_ms}/"
                     f"{r.gap_p99_ms}/{r.gap_max_ms} ms, GC pauses >= 5 ms client "
-                    f"{r.client_gc} server {r.server_gc}",
+                    f"{r.client_gc} server {r.server_gc}, loop stalls >= 10 ms client "
+                    f"{r.client_lag} server {r.server_lag}",
                     flush=True,
                 )
                 runs.append(r)

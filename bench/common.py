@@ -3,6 +3,7 @@ the local Bot API in a subprocess."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
@@ -107,3 +108,34 @@ class GcPauses:
     def summary(self) -> dict[str, float]:
         longest = max((p for _, p in self.pauses), default=0.0)
         return {"gc_pauses": len(self.pauses), "gc_max_ms": round(longest * 1000, 1)}
+
+
+class LoopLag:
+    """How late this process's event loop wakes a task that sleeps 5 ms at a time: lags of at
+    least ``threshold`` s are stalls (the process descheduled, a long callback, a GC pause)."""
+
+    def __init__(self, threshold: float = 0.010, period: float = 0.005) -> None:
+        self.threshold = threshold
+        self.period = period
+        self.stalls: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self.period)
+            lag = time.perf_counter() - before - self.period
+            if lag >= self.threshold:
+                self.stalls.append(lag)
+
+    def start(self) -> LoopLag:
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+        return self
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def summary(self) -> dict[str, float]:
+        longest = max(self.stalls, default=0.0)
+        return {"stalls": len(self.stalls), "stall_max_ms": round(longest * 1000, 1)}
