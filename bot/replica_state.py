@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -26,12 +27,20 @@ from bot.store.keys import Keys
 Apply = Callable[[str | None], None]
 
 
+_FOUND: weakref.WeakKeyDictionary[Any, list[ConversationHandler]] = weakref.WeakKeyDictionary()
+
+
 def _conversations(app: Application[Any, Any, Any, Any, Any, Any]) -> list[ConversationHandler]:
-    found: list[ConversationHandler] = []
-    for group in app.handlers.values():
-        for handler in group:
-            if isinstance(handler, ConversationHandler) and handler.persistent and handler.name:
-                found.append(handler)
+    # Handlers are all added by build_application before the first update: look once per app.
+    found = _FOUND.get(app)
+    if found is None:
+        found = [
+            handler
+            for group in app.handlers.values()
+            for handler in group
+            if isinstance(handler, ConversationHandler) and handler.persistent and handler.name
+        ]
+        _FOUND[app] = found
     return found
 
 
