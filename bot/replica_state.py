@@ -23,6 +23,7 @@ from telegram.ext import Application, ConversationHandler
 from telegram.ext._utils.trackingdict import TrackingDict
 
 from bot.store.keys import Keys
+from bot.store.persistence import RedisPersistence
 
 Apply = Callable[[str | None], None]
 
@@ -65,6 +66,9 @@ def _apply_user_data(
     app: Application[Any, Any, Any, Any, Any, Any], user_id: int, raw: str | None
 ) -> None:
     fresh = json.loads(raw) if raw else {}
+    if fresh and isinstance(app.persistence, RedisPersistence):
+        # Stored by another replica: if a step here empties it, the Redis entry must go too.
+        app.persistence.note_stored(user_id)
     current = app.user_data.get(user_id)
     if current == fresh or (current is None and not fresh):
         return

@@ -27,6 +27,9 @@ class HiredisPackConnection(Connection):
         return packed
 
 
+CLUSTER_CONNECTIONS = 256
+
+
 class CappedConnectionPool(ConnectionPool):
     """At most ``max_connections`` connections; a caller waits up to ``timeout`` s for one.
 
@@ -46,6 +49,8 @@ class CappedConnectionPool(ConnectionPool):
         # A semaphore belongs to one loop; a client reused under a new loop starts afresh.
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots_loop is not loop:
+            if self._slots is not None:
+                self.reset()  # the old loop's connections are dead here: forget them all
             self._slots = asyncio.Semaphore(self.max_connections)
             self._slots_loop = loop
             self._held.clear()
@@ -72,7 +77,9 @@ class CappedConnectionPool(ConnectionPool):
 
     async def release(self, connection: AbstractConnection) -> None:
         try:
-            await super().release(connection)
+            # Shielded, as redis-py's own pipelines release: a cancellation in the middle
+            # would free the slot while the base pool still counts the connection in use.
+            await asyncio.shield(super().release(connection))
         finally:
             # Only connections handed out hold a slot (a failed get_connection releases its own).
             if connection in self._held:
@@ -90,7 +97,9 @@ def make_redis(
         client = RedisCluster.from_url(
             url,
             decode_responses=True,
-            max_connections=max_connections,
+            # Per node, and every key lives on one node; the cluster client raises at its cap
+            # instead of waiting (64 broadcast workers + updates + the tick must all fit).
+            max_connections=max(max_connections, CLUSTER_CONNECTIONS),
             socket_connect_timeout=timeout,
             socket_timeout=timeout,
         )
@@ -105,6 +114,10 @@ def make_redis(
         socket_timeout=timeout,
         health_check_interval=30,
     )
-    if HIREDIS_AVAILABLE and pool.connection_class is Connection:  # not for TLS or unix sockets
+    kwargs = pool.connection_kwargs
+    utf8 = str(kwargs.get("encoding", "utf-8")).lower().replace("_", "-") in ("utf-8", "utf8")
+    strict = kwargs.get("encoding_errors", "strict") == "strict"
+    # hiredis packs str as strict UTF-8; not for TLS or unix sockets either
+    if HIREDIS_AVAILABLE and pool.connection_class is Connection and utf8 and strict:
         pool.connection_class = HiredisPackConnection
     return Redis(connection_pool=pool)

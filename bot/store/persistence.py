@@ -60,6 +60,11 @@ class RedisPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
         else:
             await self.redis.hset(self.keys.conversation(name), field, json.dumps(new_state))
 
+    def note_stored(self, user_id: int) -> None:
+        """Another replica stored user_data for this person (bot/replica_state.py): when it
+        empties here, the entry in Redis must go too."""
+        self._stored.add(user_id)
+
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         if data:
             await self.redis.hset(self.keys.user_data_all(), str(user_id), json.dumps(data))

@@ -62,6 +62,23 @@ async def test_set_up_moves_between_replicas(redis_url: str, redis: Redis) -> No
         assert record["timezone"] == "Europe/Berlin"
 
 
+async def test_a_replica_that_empties_user_data_first_removes_it_from_redis(
+    redis_url: str, redis: Redis
+) -> None:
+    async with two_replicas(redis_url) as (a, b):
+        ud = a.services.keys.user_data_all()
+        await only(a, b)
+        await a.say(USER, "/start", "Would you like to join")
+        await a.press(USER, "Yes, sign me up", "When would you like")
+        await a.press(USER, "Evening", "Which time zone")
+        assert await redis.hget(ud, str(USER)) is not None  # set-up mode, written by A
+        # B's first update for this person ends set-up, which empties their user_data.
+        await only(b, a)
+        await b.say(USER, "UTC", lesson_footer)
+        await only(a, b)  # B's update fully handled, state written
+        assert await redis.hget(ud, str(USER)) is None
+
+
 async def test_broadcast_draft_moves_between_replicas(redis_url: str, redis: Redis) -> None:
     async with two_replicas(redis_url) as (a, b):
         for uid in (11, 12):

@@ -4,6 +4,7 @@ and answered fast, /healthz and /metrics tell the truth, SIGTERM-style stop is q
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,6 +58,7 @@ async def webhook_bot(redis_url: str) -> AsyncIterator[tuple[BotHarness, str, as
     finally:
         stop.set()
         await asyncio.wait_for(server, 15)
+        gc.unfreeze()  # serve_webhook froze the heap, as production does; the suite goes on
         harness.app = None
         await redis.aclose()
         await harness.api.stop()
