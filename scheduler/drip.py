@@ -4,6 +4,7 @@ next one at their local time. Also sends the one gentle nudge after three silent
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 BUSY_GRACE = 30 * 60  # a lesson waits at most this long for an open quiz or practice
 RETRY_FAILED = 5 * 60  # a send that failed after retries is tried again this much later
 
+_Batch = tuple[list[tuple[int, float]], dict[int, Subscriber]]
 SendLesson = Callable[[Subscriber, Lesson], Awaitable[Outcome]]
 SendNudge = Callable[[Subscriber, int], Awaitable[Outcome]]
 
@@ -90,30 +92,52 @@ class DripEngine:
         async with self._lock:
             report = TickReport()
             now = self.clock.time()
-            while True:
-                claimed = await self.due.claim(now, self.batch)
-                report.claimed += len(claimed)
-                # One round trip reads the whole batch; each person's result is written as
-                # soon as their send is done, so a crash repeats only sends in flight.
-                subs = await self.subscribers.get_many([uid for uid, _ in claimed])
-                book = _Bookings(self.subscribers, self.due.key, self.flush_every)
-                pending = iter(claimed)
-                try:
-                    # A fixed pool of workers, not a task per person: cheaper at 1,000 due.
-                    await asyncio.gather(
-                        *(
-                            self._work(pending, now, report, subs, book)
-                            for _ in range(self.concurrency)
-                        )
+            fetch: asyncio.Future[_Batch] | None = asyncio.ensure_future(self._fetch(now))
+            try:
+                while fetch is not None:
+                    claimed, subs = await fetch
+                    report.claimed += len(claimed)
+                    # A full batch means more may be due: claim and read the next one while
+                    # this one is sent (Redis works on it in parallel; a crash leaves it to
+                    # the lease, like any claimed batch).
+                    fetch = (
+                        asyncio.ensure_future(self._fetch(now))
+                        if len(claimed) == self.batch
+                        else None
                     )
-                finally:
-                    await book.flush()
-                if len(claimed) < self.batch:
-                    break
+                    await self._send_batch(claimed, subs, now, report)
+            finally:
+                if fetch is not None:  # an error above: let the prefetch finish, unused
+                    with contextlib.suppress(Exception):
+                        await fetch
             for uid, _ in await self.idle.claim(now, self.batch):
                 await self._nudge(uid, report)
             self.ticks += 1
             return report
+
+    async def _fetch(self, now: float) -> _Batch:
+        """Claim a batch and read all its records: two round trips."""
+        claimed = await self.due.claim(now, self.batch)
+        return claimed, await self.subscribers.get_many([uid for uid, _ in claimed])
+
+    async def _send_batch(
+        self,
+        claimed: list[tuple[int, float]],
+        subs: dict[int, Subscriber],
+        now: float,
+        report: TickReport,
+    ) -> None:
+        # Each person's result is written as soon as their send is done (in groups), so a
+        # crash repeats only sends in flight.
+        book = _Bookings(self.subscribers, self.due.key, self.flush_every)
+        pending = iter(claimed)
+        try:
+            # A fixed pool of workers, not a task per person: cheaper at 1,000 due.
+            await asyncio.gather(
+                *(self._work(pending, now, report, subs, book) for _ in range(self.concurrency))
+            )
+        finally:
+            await book.flush()
 
     async def _work(
         self,
