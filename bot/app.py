@@ -241,7 +241,16 @@ def build_application(
     services.broadcaster = engine
     if run_ticks and app.job_queue is not None:
         jobs = app.job_queue
-        jobs.run_repeating(_tick_job, interval=settings.TICK_SECONDS, first=0.5, name="drip-tick")
+        # Each tick comes up to a fifth of an interval late, at random: replicas started
+        # together do not stay in lockstep, and whichever ticks first after a slot falls due
+        # varies, so the day's lessons spread over all of them.
+        jobs.run_repeating(
+            _tick_job,
+            interval=settings.TICK_SECONDS,
+            first=0.5,
+            name="drip-tick",
+            job_kwargs={"jitter": settings.TICK_SECONDS / 5},
+        )
         # Broadcasts drain in their own job, so a long one never holds up the daily lessons.
         jobs.run_repeating(
             _broadcast_job, interval=settings.TICK_SECONDS, first=1.0, name="broadcasts"
