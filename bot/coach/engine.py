@@ -333,55 +333,39 @@ def _common(doc: Doc, *, feelings: bool) -> tuple[list[_Issue], set[int]]:
                 continue
             if h.owner != "self" or h.wrapped:
                 continue
-            if h.kind == "faux" and not h.negated:
-                used.add(id(h))
-                issues.append(
-                    _Issue(
-                        "faux_feeling",
-                        doc.span(h.i, h.j),
-                        h.value,
-                        _word(doc, h.i, h.j),
-                        edits=_replace(doc, h.i, h.j, h.value),
-                    )
+            judged = _judged(h, feelings=feelings)
+            if judged is None:
+                continue
+            category, negated = judged
+            used.add(id(h))
+            issues.append(
+                _Issue(
+                    category,
+                    doc.span(h.i, h.j),
+                    h.value,
+                    _negated_words(doc, h) if negated else _word(doc, h.i, h.j),
+                    edits=_unnegate(doc, h) if negated else _replace(doc, h.i, h.j, h.value),
                 )
-            elif h.kind == "posflip" and h.negated:
-                used.add(id(h))
-                issues.append(
-                    _Issue(
-                        "faux_feeling",
-                        doc.span(h.i, h.j),
-                        h.value,
-                        _negated_words(doc, h),
-                        edits=_unnegate(doc, h),
-                    )
-                )
-            elif h.kind == "self_judge" and not h.negated:
-                used.add(id(h))
-                issues.append(
-                    _Issue(
-                        "self_judgement",
-                        doc.span(h.i, h.j),
-                        h.value,
-                        _word(doc, h.i, h.j),
-                        edits=_replace(doc, h.i, h.j, h.value),
-                    )
-                )
-            elif feelings and h.kind == "pos" and h.negated and h.value:
-                used.add(id(h))
-                issues.append(
-                    _Issue(
-                        "negated_feeling",
-                        doc.span(h.i, h.j),
-                        h.value,
-                        _negated_words(doc, h),
-                        edits=_unnegate(doc, h),
-                    )
-                )
+            )
         for p in s.phrases:
             if p.category == "blame":
                 issues.append(_blame(doc, s, p.i, p.j))
                 break
     return issues, used
+
+
+def _judged(h: FeelHit, *, feelings: bool) -> tuple[str, bool] | None:
+    """The issue a feeling of one's own raises in every tool, if any: (category, whether it is
+    quoted and mended as a negation)."""
+    if h.kind == "faux" and not h.negated:
+        return "faux_feeling", False
+    if h.kind == "posflip" and h.negated:
+        return "faux_feeling", True
+    if h.kind == "self_judge" and not h.negated:
+        return "self_judgement", False
+    if feelings and h.kind == "pos" and h.negated and h.value:
+        return "negated_feeling", True
+    return None
 
 
 def _negated_words(doc: Doc, h: FeelHit) -> str:
