@@ -1543,45 +1543,35 @@ class LocalBotApi:
         }
 
     async def _edit_message_text(self, p: JSON) -> JSON:
+        return self._edit_content(p, "text")
+
+    async def _edit_message_caption(self, p: JSON) -> JSON:
+        return self._edit_content(p, "caption")
+
+    def _edit_content(self, p: JSON, field: str) -> JSON:
+        """editMessageText (field "text") and editMessageCaption ("caption")."""
         chat, sm = self._editable(p)
-        text = _str(p, "text") or ""
+        text = _str(p, field) or ""
         parse_mode = _str(p, "parse_mode")
         plain, entities = _parse_text(text, parse_mode)
-        if not plain.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
-        if len(plain) > MAX_TEXT:
-            raise _ApiError(400, "Bad Request: message is too long")
+        if field == "text":
+            if not plain.strip():
+                raise _ApiError(400, "Bad Request: message text is empty")
+            if len(plain) > MAX_TEXT:
+                raise _ApiError(400, "Bad Request: message is too long")
+        elif len(plain) > MAX_CAPTION:
+            raise _ApiError(400, "Bad Request: message caption is too long")
         # Telegram drops the inline keyboard when an edit does not repeat it
         markup, _ = _parse_markup(_json(p, "reply_markup"), inline_only=True)
         if self._strict:
             self._rate_check(chat, False)
         if sm is None:
             return self._blind_edit(chat, p, plain)
-        if sm.kind != "text":
-            raise _ApiError(400, "Bad Request: there is no text in the message to edit")
+        if (sm.kind == "text") != (field == "text"):
+            raise _ApiError(400, f"Bad Request: there is no {field} in the message to edit")
         if sm.plain == plain and sm.entities == entities and sm.reply_markup == markup:
             raise _ApiError(400, NOT_MODIFIED)
         sm.text, sm.plain, sm.entities, sm.parse_mode = text, plain, entities, parse_mode
-        sm.reply_markup, sm.buttons = markup, _buttons(markup)
-        return self._commit_edit(chat, sm)
-
-    async def _edit_message_caption(self, p: JSON) -> JSON:
-        chat, sm = self._editable(p)
-        caption = _str(p, "caption") or ""
-        parse_mode = _str(p, "parse_mode")
-        plain, entities = _parse_text(caption, parse_mode)
-        if len(plain) > MAX_CAPTION:
-            raise _ApiError(400, "Bad Request: message caption is too long")
-        markup, _ = _parse_markup(_json(p, "reply_markup"), inline_only=True)
-        if self._strict:
-            self._rate_check(chat, False)
-        if sm is None:
-            return self._blind_edit(chat, p, plain)
-        if sm.kind == "text":
-            raise _ApiError(400, "Bad Request: there is no caption in the message to edit")
-        if sm.plain == plain and sm.entities == entities and sm.reply_markup == markup:
-            raise _ApiError(400, NOT_MODIFIED)
-        sm.text, sm.plain, sm.entities, sm.parse_mode = caption, plain, entities, parse_mode
         sm.reply_markup, sm.buttons = markup, _buttons(markup)
         return self._commit_edit(chat, sm)
 
