@@ -30,7 +30,6 @@ import itertools
 import json
 import pstats
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -42,7 +41,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 
 from bench.bench_scheduler import RawPipe, _resp
-from bench.common import GcPauses, LoopLag, redis_url, server_process
+from bench.common import GcPauses, LoopLag, commands, redis_url, server_process
 from bot import eventloop
 from bot.app import build_application
 from bot.course.loader import load_content
@@ -81,11 +80,8 @@ async def serve() -> None:
     # is off during a scenario; "report" collects.
     gc.disable()
     print(api.port, flush=True)
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     try:
-        while line := (await reader.readline()).decode().split():
+        async for line in commands():
             if line[0] == "strict":
                 api.strict(global_rate=float(line[1]), per_chat_rate=float(line[2]))
                 print("{}", flush=True)

@@ -55,7 +55,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bench.common import redis_url
+from bench.common import commands, redis_url, stdin_reader
 from bot import eventloop
 from bot.sandbox.botapi import JSON, LocalBotApi, SentMessage, _Chat
 
@@ -137,11 +137,8 @@ async def serve() -> None:
     api = BenchApi()
     await api.start()
     print(api.port, flush=True)
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     try:
-        while line := (await reader.readline()).decode().split():
+        async for line in commands():
             out: dict[str, Any] = {}
             if line[0] == "queue":  # queue N U: all up front, before the bot polls
                 n, users = int(line[1]), int(line[2])
@@ -188,18 +185,11 @@ async def serve() -> None:
 # ------------------------------------------------------------------ the bots (subprocesses)
 
 
-async def _stdin_lines() -> asyncio.StreamReader:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    return reader
-
-
 async def _drive(
     start: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], Coroutine[Any, Any, None]]
 ) -> None:
     """Say ready; on "go" start polling (profiled if BENCH_PROFILE names a file); on "stop" stop."""
-    reader = await _stdin_lines()
+    reader = await stdin_reader()
     profile_path = os.environ.get("BENCH_PROFILE")
     profiler = None
     print("ready", flush=True)

@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import time
 from typing import Any
 
@@ -28,7 +27,7 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bench.common import ServerProcess, redis_url, server_process
+from bench.common import ServerProcess, commands, redis_url, server_process
 from bot.transport import AiohttpRequest
 
 TOKEN = "123456:BENCH"
@@ -43,11 +42,8 @@ async def serve() -> None:
     api = LocalBotApi(token=TOKEN, port=0, record=False)
     await api.start()
     print(api.port, flush=True)
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     try:
-        while line := (await reader.readline()).decode().split():
+        async for line in commands():
             if line[0] == "strict":
                 api.strict(global_rate=float(line[1]), per_chat_rate=float(line[2]))
             elif line[0] == "stats":

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from bot.store.redis_process import start_redis_server
@@ -36,6 +36,21 @@ def redis_url() -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def stdin_reader() -> asyncio.StreamReader:
+    """This process's stdin as an asyncio stream: the subprocess side of ServerProcess."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader
+
+
+async def commands() -> AsyncIterator[list[str]]:
+    """The command lines a ServerProcess sends, split into words, until stdin closes."""
+    reader = await stdin_reader()
+    while line := (await reader.readline()).decode().split():
+        yield line
 
 
 class ServerProcess:
