@@ -69,8 +69,7 @@ def _apply_user_data(
     if fresh and isinstance(app.persistence, RedisPersistence):
         # Stored by another replica: if a step here empties it, the Redis entry must go too.
         app.persistence.note_stored(user_id)
-    current = app.user_data.get(user_id)
-    if current == fresh or (current is None and not fresh):
+    if (app.user_data.get(user_id) or {}) == fresh:
         return
     # In place: a CallbackContext made for this update may already hold this dict.
     local = app._user_data[user_id]

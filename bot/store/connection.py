@@ -27,9 +27,6 @@ class HiredisPackConnection(Connection):
         return packed
 
 
-CLUSTER_CONNECTIONS = 256
-
-
 class CappedConnectionPool(ConnectionPool):
     """At most ``max_connections`` connections; a caller waits up to ``timeout`` s for one.
 
@@ -89,6 +86,9 @@ class CappedConnectionPool(ConnectionPool):
             if connection in self._held:
                 self._held.discard(connection)
                 self._free().release()
+
+
+CLUSTER_CONNECTIONS = 256  # per node: see make_redis
 
 
 def make_redis(

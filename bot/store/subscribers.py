@@ -218,7 +218,7 @@ class SubscriberStore:
             keys.append(key)
             args.append(field)
         pairs, extra, values = await self._touch(keys=keys, args=args)
-        found = [v if v != "" else None for v in values]
+        found = [v or None for v in values]  # "" stands for absent (see _TOUCH)
         if not pairs:
             return None, {}, found
         raw = _pairs(pairs)
