@@ -103,13 +103,20 @@ async def opt_in(update: Update, context: Context) -> int:
         language=user.language_code or "",
         last_seen_at=now,
     )
+    return await _ask_time_after_joining(update, context, sub, now, "Wonderful, you're in! 🎉")
+
+
+async def _ask_time_after_joining(
+    update: Update, context: Context, sub: Subscriber, now: float, greeting: str
+) -> int:
+    """Store the (re)joined record, book day 0 with the defaults in case set-up is abandoned,
+    and ask for the delivery time."""
+    s = svc(context)
     await s.subscribers.save(sub)
-    await s.due.schedule(user.id, now + SETUP_FALLBACK_DELAY)
+    await s.due.schedule(sub.user_id, now + SETUP_FALLBACK_DELAY)
     forget_cached()
     context.user_data[MODE] = "join"  # type: ignore[index]
-    await edit_or_send(
-        update, "Wonderful, you're in! 🎉\n\n" + render.time_question(), render.time_keyboard()
-    )
+    await edit_or_send(update, greeting + "\n\n" + render.time_question(), render.time_keyboard())
     return TIME
 
 
@@ -137,14 +144,7 @@ async def rejoin(update: Update, context: Context) -> int:
         finished_at=0.0 if restart else sub.finished_at,
         paused_until=0.0,
     )
-    await s.subscribers.save(sub)
-    await s.due.schedule(user.id, now + SETUP_FALLBACK_DELAY)
-    forget_cached()
-    context.user_data[MODE] = "join"  # type: ignore[index]
-    await edit_or_send(
-        update, "Welcome back! 💛\n\n" + render.time_question(), render.time_keyboard()
-    )
-    return TIME
+    return await _ask_time_after_joining(update, context, sub, now, "Welcome back! 💛")
 
 
 async def ask_time(update: Update, context: Context) -> int:
