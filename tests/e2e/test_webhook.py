@@ -131,3 +131,33 @@ async def test_healthz_reports_redis_and_scheduler(redis_url: str, redis: Redis)
                 break
             await asyncio.sleep(0.01)
         assert time.monotonic() - started < 10
+
+
+async def test_metrics_keep_each_family_together(redis_url: str, redis: Redis) -> None:
+    """Prometheus rejects a family whose samples are split up or come without a TYPE: with
+    two broadcasts running, their "left" and "sent" samples must not interleave."""
+    from bot.metrics import render
+    from scheduler.broadcast import RUNNING, Broadcast
+
+    async with BotHarness(redis_url, start=datetime(2026, 12, 1, 9, 0, tzinfo=UTC)) as bot:
+        store = bot.services.broadcasts
+        for users in ([1, 2, 3], [4, 5]):
+            b = await store.create(Broadcast(id="", html="hi", segment="active"), users)
+            await store.set(b.id, status=RUNNING)
+        text = await render(bot.services)
+    typed: list[str] = []
+    seen: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            typed.append(line.split()[2])
+            continue
+        if line.startswith("#"):
+            continue
+        name = line.split("{")[0].split()[0]
+        family = next(
+            (f for f in typed if name == f or name.removeprefix(f) in ("_sum", "_count")), None
+        )
+        assert family is not None, f"{name} has no TYPE line"
+        assert family == typed[-1], f"{name} outside its family's group"
+        seen.append(name)
+    assert seen.count("icb_broadcast_left") == 2 and seen.count("icb_broadcast_sent") == 2
